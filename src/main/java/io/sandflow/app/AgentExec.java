@@ -1,0 +1,107 @@
+package io.sandflow.app;
+
+import io.sandflow.process.ProcessOutcome;
+import io.sandflow.process.ProcessRunner;
+import io.sandflow.process.ProcessSpec;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.exec.ExecBinding;
+import org.apache.camel.component.exec.ExecCommand;
+import org.apache.camel.component.exec.ExecCommandExecutor;
+import org.apache.camel.component.exec.ExecEndpoint;
+import org.apache.camel.component.exec.ExecResult;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Plugs Sandflow's process runner into camel-exec. camel-exec's own executor cannot set the environment, and its
+ * timeout kills only the direct child; this binding and executor carry the whole {@link ProcessSpec} through
+ * and kill the agent's entire process tree.
+ */
+final class AgentExec {
+
+    private AgentExec() {
+    }
+
+    /** The command camel-exec hands to the executor, carrying the full process spec. */
+    static final class Command extends ExecCommand {
+        private final transient ProcessSpec spec;
+
+        Command(ProcessSpec spec) {
+            super(spec.argv().get(0), spec.argv().subList(1, spec.argv().size()),
+                    spec.workingDir() == null ? null : spec.workingDir().toString(), spec.timeout().toMillis(),
+                    new HashSet<>(), new ByteArrayInputStream(spec.stdin()), null, false, null);
+            this.spec = spec;
+        }
+
+        @Override
+        public String toString() {
+            // argv only: the environment may hold secrets and never reaches a log
+            return "agent command " + spec.argv();
+        }
+    }
+
+    /** What the executor returns: camel-exec's result plus the full outcome. */
+    static final class Result extends ExecResult {
+        private final transient ProcessOutcome outcome;
+
+        Result(ExecCommand command, ProcessOutcome outcome) {
+            super(command, new ByteArrayInputStream(outcome.stdout()),
+                    new ByteArrayInputStream(outcome.stderrTail().getBytes(StandardCharsets.UTF_8)),
+                    outcome.exitCode());
+            this.outcome = outcome;
+        }
+
+        ProcessOutcome outcome() {
+            return outcome;
+        }
+    }
+
+    /** Reads the job's prepared spec from the exchange instead of camel-exec headers. */
+    static final class Binding implements ExecBinding {
+        @Override
+        public ExecCommand readInput(Exchange exchange, ExecEndpoint endpoint) {
+            Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+            if (job == null || job.spec == null) {
+                throw new IllegalStateException("exec:sandflow-agent called without a prepared attempt");
+            }
+            return new Command(job.spec);
+        }
+
+        @Override
+        public void writeOutput(Exchange exchange, ExecResult result) {
+            exchange.getMessage().setHeader(EXEC_EXIT_VALUE, result.getExitValue());
+            exchange.getMessage().setBody(result);
+        }
+    }
+
+    /** Runs the command with the tree-killing runner and counts the agents running now. */
+    static final class Executor implements ExecCommandExecutor {
+        private final ProcessRunner runner;
+        private final AtomicInteger running = new AtomicInteger();
+
+        Executor(ProcessRunner runner) {
+            this.runner = runner;
+        }
+
+        @Override
+        public ExecResult execute(ExecCommand command) throws IOException {
+            if (!(command instanceof Command agent)) {
+                throw new IllegalArgumentException("the agent executor runs only Sandflow's agent commands");
+            }
+            running.incrementAndGet();
+            try {
+                return new Result(command, runner.run(agent.spec));
+            } finally {
+                running.decrementAndGet();
+            }
+        }
+
+        int running() {
+            return running.get();
+        }
+    }
+}

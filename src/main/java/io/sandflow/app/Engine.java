@@ -1,0 +1,207 @@
+package io.sandflow.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sandflow.agent.AgentCommand;
+import io.sandflow.agent.AgentSettings;
+import io.sandflow.job.InputCheck;
+import io.sandflow.job.RetryPolicy;
+import io.sandflow.process.ProcessRunner;
+import io.sandflow.prompt.PromptRenderer;
+import io.sandflow.result.OutputNames;
+import io.sandflow.result.ResultRules;
+import io.sandflow.result.ResultValidator;
+import io.sandflow.sandbox.Sandbox;
+import io.sandflow.sandbox.Sandboxes;
+import io.sandflow.sandbox.WorkerPool;
+import io.sandflow.sandbox.Workspace;
+import io.sandflow.store.JobStore;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Everything a running Sandflow needs, built once from the settings and checked before anything starts:
+ * a bad template, schema, rule or value stops start-up with one sentence naming the setting.
+ */
+final class Engine implements AutoCloseable {
+
+    final Settings settings;
+    final Path inbox;
+    final Path outbox;
+    final Path failed;
+    final Path archive;
+    final String nodeId;
+    final Duration lease;
+    final InputCheck inputCheck;
+    final PromptRenderer prompt;
+    final String schemaText;
+    final ResultValidator validator;
+    final String resultNamePattern;
+    final AgentSettings agent;
+    final Duration agentTimeout;
+    final int maxOutputBytes;
+    final Sandbox sandbox;
+    final RetryPolicy retry;
+    final int workers;
+    /** sandflow.agent.env.NAME=value entries, passed to every agent process. */
+    final Map<String, String> extraAgentEnv;
+    final ProcessRunner runner = new ProcessRunner();
+    private WorkerPool pool;
+    private JobStore store;
+
+    private Engine(Settings s) {
+        this.settings = s;
+        this.inbox = s.path("sandflow.inbox");
+        this.outbox = s.path("sandflow.outbox");
+        this.failed = s.path("sandflow.failed");
+        this.archive = s.path("sandflow.archive");
+        this.workers = s.positiveInt("sandflow.workers");
+        this.lease = s.duration("sandflow.cluster.lease");
+        this.nodeId = s.optional("sandflow.node.id").orElseGet(() -> defaultNodeId(s.workDir()));
+        String include = s.required("sandflow.include");
+        try {
+            java.util.regex.Pattern.compile(include);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw s.invalid("sandflow.include", "must be a Java regular expression (" + e.getDescription() + ")");
+        }
+        this.inputCheck = new InputCheck(s.positiveLong("sandflow.input.max-bytes"), requireJson(s, include));
+        this.prompt = wrap("sandflow.prompt.template", () -> new PromptRenderer(s.text("sandflow.prompt.template"),
+                "sandflow.prompt.template=" + s.get("sandflow.prompt.template")));
+        this.schemaText = s.text("sandflow.result.schema");
+        this.validator = wrap("sandflow.result.schema", () -> new ResultValidator(schemaText,
+                ResultRules.parse(s.optional("sandflow.result.rules").orElse(""))));
+        this.resultNamePattern = s.required("sandflow.result.name");
+        wrap("sandflow.result.name", () -> OutputNames.resolve(resultNamePattern, "probe.json"));
+        this.agent = wrap("sandflow.agent", () -> AgentConfig.agentSettings(s));
+        this.extraAgentEnv = agentEnv(s);
+        this.agentTimeout = s.duration("sandflow.agent.timeout");
+        this.maxOutputBytes = s.positiveInt("sandflow.agent.max-output");
+        this.retry = wrap("sandflow.retry", () -> new RetryPolicy(s.positiveInt("sandflow.retry.max-attempts"),
+                s.positiveInt("sandflow.retry.max-invalid-attempts"), s.duration("sandflow.retry.backoff.initial"),
+                s.duration("sandflow.retry.backoff.max"), s.decimal("sandflow.retry.backoff.multiplier", 1, 100),
+                s.decimal("sandflow.retry.backoff.jitter", 0, 1)));
+        this.sandbox = wrap("sandflow.sandbox.kind", () -> Sandboxes.create(s.required("sandflow.sandbox.kind"),
+                s.optional("sandflow.sandbox.command").orElse(""), s.bool("sandflow.sandbox.allow-unsandboxed"),
+                s.list("sandflow.sandbox.network.allow"), secretPaths(s)));
+    }
+
+    /** Reads and checks every setting; opens nothing. */
+    static Engine configure(Settings settings) {
+        return new Engine(settings);
+    }
+
+    /** Opens the store and creates the folders and workspaces. */
+    Engine open() throws IOException {
+        for (Path dir : List.of(inbox, outbox, failed, archive)) {
+            Files.createDirectories(dir);
+        }
+        List<String> names = new ArrayList<>();
+        List<String> configured = settings.list("sandflow.sandbox.names");
+        for (int i = 0; i < workers; i++) {
+            names.add(i < configured.size() ? configured.get(i) : "sandflow-" + (i + 1));
+        }
+        pool = new WorkerPool(settings.path("sandflow.workspace"), names);
+        sandbox.prepare(pool.all());
+        store = JobStore.open(settings.required("sandflow.store.url"),
+                System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
+        return this;
+    }
+
+    /** The prompt, environment and argv of one attempt: shared by the dispatch route and {@code render}. */
+    record Attempt(String prompt, Map<String, String> env, List<String> argv) {
+    }
+
+    Attempt attempt(Workspace ws, String name, Path stagedInput, String text, JsonNode json, int attempt,
+                    String previousError, String outputName) {
+        Path output = ws.out().resolve(outputName).toAbsolutePath();
+        Object jsonScope = json == null ? null : Jsons.MAPPER.convertValue(json, Object.class);
+        String rendered = prompt.render(new PromptRenderer.PromptContext(name, stagedInput.toAbsolutePath().toString(),
+                text, jsonScope, schemaText, attempt, previousError, output.toString()));
+        Map<String, String> env = new LinkedHashMap<>(AgentCommand.environment(agent, ws.home(), ws.configDir(), ws.tmp()));
+        env.put("SANDFLOW_INPUT", stagedInput.toAbsolutePath().toString());
+        env.put("SANDFLOW_OUTPUT", output.toString());
+        env.put("SANDFLOW_ATTEMPT", Integer.toString(attempt));
+        env.put("SANDFLOW_JOB_NAME", name);
+        env.putAll(extraAgentEnv);
+        List<String> argv = sandbox.wrap(AgentCommand.argv(agent, schemaText), ws, env);
+        return new Attempt(rendered, env, argv);
+    }
+
+    JobStore store() {
+        return store;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private static Map<String, String> agentEnv(Settings s) {
+        Map<String, String> env = new LinkedHashMap<>();
+        s.values().forEach((k, v) -> {
+            if (k.startsWith("sandflow.agent.env.")) {
+                env.put(k.substring("sandflow.agent.env.".length()), v);
+            }
+        });
+        return env;
+    }
+
+    private static boolean requireJson(Settings s, String include) {
+        String v = s.get("sandflow.input.require-json").toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "auto" -> include.toLowerCase(Locale.ROOT).replace("$", "").endsWith("json");
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw s.invalid("sandflow.input.require-json", "must be auto, true or false");
+        };
+    }
+
+    /** What no agent may read: the store's folder, Sandflow's config files, the outbox and failed reports. */
+    private static List<Path> secretPaths(Settings s) {
+        List<Path> paths = new ArrayList<>();
+        String url = s.get("sandflow.store.url");
+        if (url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:h2:mem:")) {
+            String file = url.substring("jdbc:h2:".length()).split(";")[0].replaceFirst("^file:", "");
+            paths.add(s.workDir().resolve(file).getParent());
+        }
+        for (String name : List.of("application.properties")) {
+            paths.add(s.workDir().resolve(name));
+        }
+        return paths;
+    }
+
+    private static String defaultNodeId(Path workDir) {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        return host + ":" + Integer.toHexString(workDir.toString().hashCode());
+    }
+
+    private static <T> T wrap(String setting, java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            String msg = e.getMessage();
+            throw new ConfigException(msg != null && msg.contains("sandflow.") ? msg : setting + ": " + msg, e);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.sandflow.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sandflow.agent.Envelope;
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobKey;
+import io.sandflow.process.ProcessOutcome;
+import io.sandflow.process.ProcessSpec;
+import io.sandflow.sandbox.Workspace;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * The state of one job while it runs, carried on the exchange as a property. One exchange, one job: nothing here
+ * is shared between threads.
+ */
+final class Job {
+
+    static final String PROPERTY = "sandflowJob";
+
+    final Path inboxFile;
+    final String name;
+    final Instant started = Instant.now();
+    JobKey key;
+    long jobId;
+    long fenceToken;
+    String outputName;
+    String text;
+    JsonNode json;
+    Workspace workspace;
+    Path stagedInput;
+
+    int attempt;
+    int transientFailures;
+    int invalidFailures;
+    String previousError = "";
+    ProcessSpec spec;
+    ProcessOutcome outcome;
+    Envelope envelope;
+    JsonNode result;
+
+    BigDecimal costUsd = BigDecimal.ZERO;
+    long inputTokens;
+    long outputTokens;
+    int turns;
+    String sessionId;
+
+    FailureClass failureClass;
+    String failureReason;
+    /** How the job ended, for the progress line: ok, failed, parked, skipped. */
+    String ending;
+
+    Job(Path inboxFile) {
+        this.inboxFile = inboxFile;
+        this.name = inboxFile.getFileName().toString();
+    }
+
+    Path outputPath() {
+        return workspace.out().resolve(outputName);
+    }
+}

@@ -1,0 +1,143 @@
+package io.sandflow.app;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sandflow.agent.Redactor;
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobFailure;
+import io.sandflow.job.JobParkedException;
+import io.sandflow.result.AtomicFiles;
+import io.sandflow.result.ResultWriter;
+import io.sandflow.store.JobOutcome;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The last steps of a job (bean {@code results}): publish a validated result, or fail the job with a report, or
+ * park it. Outputs are written once and whole; a node that lost its claim writes nothing.
+ */
+public final class ResultSteps {
+
+    private static final Logger LOG = LoggerFactory.getLogger("sandflow.results");
+
+    private final Engine engine;
+    private final Redactor redactor;
+
+    ResultSteps(Engine engine, Redactor redactor) {
+        this.engine = engine;
+        this.redactor = redactor;
+    }
+
+    /** Writes the result to the outbox once, then records the job as done. */
+    public void write(Exchange exchange) throws IOException {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        if (!engine.store().isOwner(job.jobId, job.fenceToken)) {
+            LOG.warn("{}: this node's claim was taken over by another node; its result is dropped", job.name);
+            job.ending = "lost";
+            exchange.setRouteStop(true);
+            return;
+        }
+        Path target = engine.outbox.resolve(job.outputName);
+        boolean written = AtomicFiles.writeOnce(target, ResultWriter.render(job.result));
+        if (!written) {
+            LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
+        }
+        Files.deleteIfExists(reportPath(job));
+        engine.store().complete(job.jobId, job.fenceToken, outcome(job, null, null));
+        job.ending = "ok";
+    }
+
+    /** Moves the finished input to the archive. */
+    public void archive(Exchange exchange) throws IOException {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        if (Files.exists(job.inboxFile)) {
+            AtomicFiles.moveInto(job.inboxFile, engine.archive);
+        }
+    }
+
+    /**
+     * Fails the job for good: a report next to the input in failed/, then the ledger row. Reached from the error
+     * handling with the exception that ended the job.
+     */
+    public void fail(Exchange exchange) throws IOException {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        if (job == null) {
+            LOG.error("a job failed before it was identified", cause);
+            return;
+        }
+        FailureClass cls = FailureClass.PERMANENT;
+        String reason;
+        if (cause instanceof JobFailure jf) {
+            cls = jf.failureClass();
+            reason = jf.reason();
+        } else {
+            reason = "internal error: " + (cause == null ? "unknown" : cause.getClass().getSimpleName() + ": "
+                    + cause.getMessage());
+            LOG.error("{}: internal error", job.name, cause);
+        }
+        reason = redactor.redact(reason);
+        ObjectNode report = Jsons.MAPPER.createObjectNode();
+        report.put("file", job.name);
+        report.put("reason", reason);
+        report.put("class", cls.label());
+        if (job.failureClass != null && job.failureClass != cls) {
+            report.put("lastAttemptClass", job.failureClass.label());
+        }
+        report.put("attempts", job.attempt);
+        if (job.outcome != null) {
+            report.put("exitCode", job.outcome.exitCode());
+            report.put("timedOut", job.outcome.timedOut());
+            report.put("stdoutTail", redactor.redact(job.outcome.stdoutTail()));
+            report.put("stderrTail", redactor.redact(job.outcome.stderrTail()));
+        }
+        if (job.sessionId != null) {
+            report.put("sessionId", job.sessionId);
+        }
+        report.put("costUsd", job.costUsd);
+        report.put("node", engine.nodeId);
+        report.put("failedAt", Instant.now().toString());
+        if (job.key != null) {
+            report.put("sha256", job.key.sha256());
+        }
+        AtomicFiles.writeReplacing(reportPath(job), Jsons.MAPPER.writeValueAsBytes(report));
+        if (Files.exists(job.inboxFile)) {
+            AtomicFiles.moveInto(job.inboxFile, engine.failed);
+        }
+        if (job.jobId != 0) {
+            engine.store().fail(job.jobId, job.fenceToken, outcome(job, cls, reason));
+        }
+        job.ending = "failed";
+        job.failureReason = reason;
+        LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+    }
+
+    /** Parks the job: the input stays in the inbox and the job stays pending until the cause clears. */
+    public void park(Exchange exchange) {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        JobParkedException cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, JobParkedException.class);
+        String reason = cause == null ? "parked" : redactor.redact(cause.getMessage());
+        if (job != null && job.jobId != 0) {
+            engine.store().park(job.jobId, job.fenceToken, reason);
+        }
+        if (job != null) {
+            job.ending = "parked";
+            LOG.info("{}: parked, stays in the inbox: {}", job.name, reason);
+        }
+    }
+
+    private Path reportPath(Job job) {
+        return engine.failed.resolve(job.name + ".error.json");
+    }
+
+    private static JobOutcome outcome(Job job, FailureClass cls, String error) {
+        return new JobOutcome(job.attempt, Duration.between(job.started, Instant.now()), job.costUsd,
+                job.inputTokens, job.outputTokens, job.turns, job.sessionId, error, cls, job.outputName);
+    }
+}

@@ -1,0 +1,47 @@
+package io.sandflow.job;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * How many times each failure class may be retried, and how long to wait before a transient retry:
+ * exponential backoff with jitter, capped.
+ *
+ * @param maxAttempts        transient failures a job may have before it fails for good
+ * @param maxInvalidAttempts invalid outputs a job may return before it fails for good
+ */
+public record RetryPolicy(int maxAttempts, int maxInvalidAttempts, Duration initialBackoff, Duration maxBackoff,
+                          double multiplier, double jitter) {
+
+    public RetryPolicy {
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("sandflow.retry.max-attempts must be at least 1, got " + maxAttempts);
+        }
+        if (maxInvalidAttempts < 1) {
+            throw new IllegalArgumentException(
+                    "sandflow.retry.max-invalid-attempts must be at least 1, got " + maxInvalidAttempts);
+        }
+        if (multiplier < 1.0) {
+            throw new IllegalArgumentException("sandflow.retry.backoff.multiplier must be at least 1, got " + multiplier);
+        }
+        if (jitter < 0 || jitter > 1) {
+            throw new IllegalArgumentException("sandflow.retry.backoff.jitter must be between 0 and 1, got " + jitter);
+        }
+        if (maxBackoff.compareTo(initialBackoff) < 0) {
+            throw new IllegalArgumentException("sandflow.retry.backoff.max must not be shorter than "
+                    + "sandflow.retry.backoff.initial");
+        }
+    }
+
+    /**
+     * @param failureNumber 1 for the first transient failure of a job
+     * @return how long to wait before the next attempt
+     */
+    public Duration backoff(int failureNumber) {
+        double base = initialBackoff.toMillis() * Math.pow(multiplier, Math.max(0, failureNumber - 1));
+        double capped = Math.min(base, maxBackoff.toMillis());
+        double spread = capped * jitter;
+        double withJitter = capped + (spread == 0 ? 0 : ThreadLocalRandom.current().nextDouble(-spread, spread));
+        return Duration.ofMillis(Math.max(0, Math.round(withJitter)));
+    }
+}

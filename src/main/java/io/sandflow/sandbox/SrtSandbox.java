@@ -1,0 +1,108 @@
+package io.sandflow.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Anthropic's sandbox-runtime ({@code srt}): bubblewrap on Linux, sandbox-exec on macOS. Each worker gets its own
+ * settings file: writes only inside its workspace, no reads of secrets, the store, the config or other workers,
+ * and network only to the allowlist.
+ */
+public final class SrtSandbox implements Sandbox {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String command;
+    private final List<String> allowedHosts;
+    private final List<Path> secretPaths;
+
+    /**
+     * @param command      the srt executable
+     * @param allowedHosts the network allowlist (hosts, {@code *.domain}, {@code host:port})
+     * @param secretPaths  paths no agent may read (the store, Sandflow's config, credentials folders)
+     */
+    public SrtSandbox(String command, List<String> allowedHosts, List<Path> secretPaths) {
+        this.command = command;
+        this.allowedHosts = List.copyOf(allowedHosts);
+        this.secretPaths = List.copyOf(secretPaths);
+    }
+
+    @Override
+    public String kind() {
+        return "srt";
+    }
+
+    @Override
+    public boolean isolated() {
+        return true;
+    }
+
+    @Override
+    public void prepare(List<Workspace> workspaces) {
+        for (Workspace ws : workspaces) {
+            List<Path> others = new ArrayList<>();
+            for (Workspace other : workspaces) {
+                if (other.index() != ws.index()) {
+                    others.add(other.root());
+                }
+            }
+            try {
+                Files.write(settingsFile(ws), settings(ws, others), java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write srt settings for worker " + ws.index(), e);
+            }
+        }
+    }
+
+    /** The settings file lives beside the workspace, not in it, so the agent cannot rewrite its own policy. */
+    static Path settingsFile(Workspace ws) {
+        return ws.root().resolveSibling(ws.root().getFileName() + ".srt.json");
+    }
+
+    byte[] settings(Workspace ws, List<Path> otherWorkspaces) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode network = root.putObject("network");
+        ArrayNode allowed = network.putArray("allowedDomains");
+        allowedHosts.forEach(allowed::add);
+        network.putArray("deniedDomains");
+        ObjectNode fs = root.putObject("filesystem");
+        ArrayNode denyRead = fs.putArray("denyRead");
+        String home = System.getProperty("user.home");
+        for (String secret : List.of(".ssh", ".aws", ".config/gcloud", ".gnupg", ".docker", ".kube", ".netrc")) {
+            denyRead.add(Path.of(home, secret).toString());
+        }
+        secretPaths.forEach(p -> denyRead.add(p.toAbsolutePath().toString()));
+        otherWorkspaces.forEach(p -> denyRead.add(p.toAbsolutePath().toString()));
+        fs.putArray("allowRead");
+        ArrayNode allowWrite = fs.putArray("allowWrite");
+        allowWrite.add(ws.root().toAbsolutePath().toString());
+        fs.putArray("denyWrite");
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public List<String> wrap(List<String> agentArgv, Workspace ws, Map<String, String> env) {
+        List<String> argv = new ArrayList<>(agentArgv.size() + 4);
+        argv.add(command);
+        argv.add("-s");
+        argv.add(settingsFile(ws).toAbsolutePath().toString());
+        argv.add("--");
+        argv.addAll(agentArgv);
+        return argv;
+    }
+}
