@@ -1,0 +1,245 @@
+package io.sandflow.agent;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the agent CLI's stdout into an {@link Envelope}. Defensive by design: whatever was printed, it returns an
+ * envelope or an absent one, and never throws.
+ */
+public final class EnvelopeParser {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SNIPPET = 200;
+    /** Bounds the work on a huge noisy output; the envelope is printed last, so it is among the last candidates. */
+    private static final int MAX_CANDIDATES = 500;
+
+    private EnvelopeParser() {
+    }
+
+    public static Envelope parse(String stdout) {
+        if (stdout == null || stdout.isBlank()) {
+            return Envelope.absent("empty output");
+        }
+        String text = stdout.strip();
+        JsonNode whole = readWhole(text);
+        Envelope found = whole == null ? null : fromNode(whole);
+        if (found == null) {
+            found = lastEnvelopeAmongLines(text);
+        }
+        if (found != null) {
+            return found;
+        }
+        String snippet = text.length() <= SNIPPET ? text : text.substring(0, SNIPPET) + "…";
+        return Envelope.notJson("output is not a JSON envelope: " + snippet);
+    }
+
+    private static JsonNode readWhole(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /**
+     * Log noise before (or after) the JSON: try each line that starts with '{' or '[', from the last one back,
+     * reading one JSON value from there; the first that holds a result envelope wins.
+     */
+    private static Envelope lastEnvelopeAmongLines(String text) {
+        List<Integer> starts = new ArrayList<>();
+        int lineStart = 0;
+        while (lineStart < text.length()) {
+            int i = lineStart;
+            while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t' || text.charAt(i) == '\r')) {
+                i++;
+            }
+            if (i < text.length() && (text.charAt(i) == '{' || text.charAt(i) == '[')) {
+                starts.add(i);
+            }
+            int nl = text.indexOf('\n', lineStart);
+            if (nl < 0) {
+                break;
+            }
+            lineStart = nl + 1;
+        }
+        char[] chars = text.toCharArray();
+        int tried = 0;
+        for (int k = starts.size() - 1; k >= 0 && tried < MAX_CANDIDATES; k--, tried++) {
+            int from = starts.get(k);
+            JsonNode node = readOneValue(chars, from, chars.length - from);
+            Envelope env = node == null ? null : fromNode(node);
+            if (env != null) {
+                return env;
+            }
+        }
+        return null;
+    }
+
+    private static JsonNode readOneValue(char[] text, int offset, int length) {
+        try (JsonParser parser = JSON.getFactory().createParser(text, offset, length)) {
+            return parser.readValueAsTree();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** An envelope from a parsed value, or null when the value is not one. */
+    private static Envelope fromNode(JsonNode node) {
+        if (node.isArray()) {
+            // --verbose prints every event; the last "result" event is the envelope.
+            for (int i = node.size() - 1; i >= 0; i--) {
+                JsonNode event = node.get(i);
+                if (event != null && event.isObject() && "result".equals(text(event.get("type")))) {
+                    return fromObject(event);
+                }
+            }
+            return null;
+        }
+        if (!node.isObject()) {
+            return null;
+        }
+        String type = text(node.get("type"));
+        if ("result".equals(type)) {
+            return fromObject(node);
+        }
+        // A program honouring the contract loosely may leave out "type"; accept it if it looks like an envelope.
+        if (type == null && (node.has("is_error") || node.has("subtype") || node.has("structured_output"))) {
+            return fromObject(node);
+        }
+        return null;
+    }
+
+    private static Envelope fromObject(JsonNode o) {
+        JsonNode usage = o.path("usage");
+        JsonNode result = o.get("result");
+        String resultText = result == null || result.isNull() ? null
+                : result.isValueNode() ? result.asText() : result.toString();
+        JsonNode structured = o.get("structured_output");
+        if (structured != null && (structured.isNull() || structured.isMissingNode())) {
+            structured = null;
+        }
+        return new Envelope(
+                Envelope.Presence.PRESENT,
+                null,
+                bool(o.get("is_error")),
+                text(o.get("subtype")),
+                integerOrNull(o.get("api_error_status")),
+                resultText,
+                structured,
+                texts(o.get("errors")),
+                decimal(o.get("total_cost_usd")),
+                longValue(usage.get("input_tokens")),
+                longValue(usage.get("output_tokens")),
+                longValue(usage.get("cache_creation_input_tokens")),
+                longValue(usage.get("cache_read_input_tokens")),
+                (int) Math.min(Integer.MAX_VALUE, longValue(o.get("num_turns"))),
+                longValue(o.get("duration_ms")),
+                text(o.get("session_id")),
+                text(o.get("stop_reason")),
+                text(o.get("terminal_reason")),
+                count(o.get("permission_denials")));
+    }
+
+    private static String text(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return null;
+        }
+        return n.isValueNode() ? n.asText() : n.toString();
+    }
+
+    private static boolean bool(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (n.isBoolean()) {
+            return n.booleanValue();
+        }
+        if (n.isNumber()) {
+            return n.asInt() != 0;
+        }
+        return n.isTextual() && n.asText().trim().equalsIgnoreCase("true");
+    }
+
+    private static BigDecimal decimalOrNull(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (n.isNumber()) {
+            return n.decimalValue();
+        }
+        if (n.isTextual()) {
+            try {
+                return new BigDecimal(n.asText().trim());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static BigDecimal decimal(JsonNode n) {
+        BigDecimal d = decimalOrNull(n);
+        return d == null ? BigDecimal.ZERO : d;
+    }
+
+    private static Integer integerOrNull(JsonNode n) {
+        BigDecimal d = decimalOrNull(n);
+        if (d == null) {
+            return null;
+        }
+        try {
+            return d.intValueExact();
+        } catch (ArithmeticException e) {
+            return null;
+        }
+    }
+
+    private static long longValue(JsonNode n) {
+        BigDecimal d = decimalOrNull(n);
+        if (d == null || d.signum() < 0) {
+            return 0;
+        }
+        try {
+            return d.longValue();
+        } catch (ArithmeticException e) {
+            return 0;
+        }
+    }
+
+    private static int count(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        if (n.isArray() || n.isObject()) {
+            return n.size();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, longValue(n));
+    }
+
+    private static List<String> texts(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n == null || n.isNull()) {
+            return out;
+        }
+        if (n.isArray()) {
+            for (JsonNode e : n) {
+                String s = text(e);
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+        } else {
+            String s = text(n);
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,161 @@
+package io.sandflow.result;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sandflow.agent.Envelope;
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobFailure;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds the JSON result of a run: the structured output, else JSON in the result text, else the file the agent was
+ * told to write. A result is always a JSON object: an array or a scalar is reported as invalid output, because
+ * every schema we serve describes a record and the rules address its fields by pointer.
+ */
+public final class ResultExtractor {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern FENCE = Pattern.compile("```[ \\t]*(?:json|JSON)?[ \\t]*\\r?\\n(.*?)```",
+            Pattern.DOTALL);
+
+    /**
+     * @param agentOutputFile where the agent was told to write its JSON, or null when it was not asked to
+     * @throws JobFailure (invalid output) when no JSON object is found
+     */
+    public JsonNode extract(Envelope env, Path agentOutputFile) {
+        List<String> seen = new ArrayList<>();
+        if (env != null && env.hasStructuredOutput()) {
+            JsonNode structured = env.structuredOutput();
+            if (structured.isTextual()) {
+                structured = readOrNull(structured.asText());
+            }
+            if (structured != null && structured.isObject()) {
+                return structured;
+            }
+            seen.add("the structured output is " + kind(structured));
+        }
+        if (env != null && env.result() != null && !env.result().isBlank()) {
+            JsonNode fromText = fromText(env.result(), seen);
+            if (fromText != null) {
+                return fromText;
+            }
+        }
+        if (agentOutputFile != null && Files.isRegularFile(agentOutputFile)) {
+            return fromFile(agentOutputFile);
+        }
+        String sentence = "the agent returned no structured output and no JSON in its result text, and "
+                + (agentOutputFile == null ? "no output file was expected" : "wrote no file at " + agentOutputFile);
+        if (!seen.isEmpty()) {
+            sentence += " (" + String.join("; ", seen) + ")";
+        }
+        throw new JobFailure(FailureClass.INVALID_OUTPUT, sentence);
+    }
+
+    private static JsonNode fromText(String text, List<String> seen) {
+        String trimmed = text.strip();
+        JsonNode whole = readOrNull(trimmed);
+        if (whole != null) {
+            if (whole.isObject()) {
+                return whole;
+            }
+            if (whole.isContainerNode()) {
+                seen.add("the result text is " + kind(whole));
+            }
+        }
+        Matcher fence = FENCE.matcher(text);
+        while (fence.find()) {
+            JsonNode block = readOrNull(fence.group(1).strip());
+            if (block != null && block.isObject()) {
+                return block;
+            }
+            if (block != null) {
+                seen.add("a fenced block in the result text is " + kind(block));
+            }
+        }
+        int open = text.indexOf('{');
+        if (open >= 0) {
+            // One value read from the first brace tolerates prose after it, even prose holding a '}'.
+            JsonNode first = readFirstValue(text.substring(open));
+            if (first != null && first.isObject()) {
+                return first;
+            }
+            int close = text.lastIndexOf('}');
+            if (close > open) {
+                JsonNode span = readOrNull(text.substring(open, close + 1));
+                if (span != null && span.isObject()) {
+                    return span;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static JsonNode fromFile(Path file) {
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new JobFailure(FailureClass.INVALID_OUTPUT, "the file the agent wrote at " + file
+                    + " could not be read as UTF-8 (" + e.getClass().getSimpleName() + ")", e);
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(content.startsWith("\uFEFF") ? content.substring(1) : content);
+        } catch (IOException e) {
+            throw new JobFailure(FailureClass.INVALID_OUTPUT, "the file the agent wrote at " + file
+                    + " is not valid JSON: " + firstLine(e.getMessage()), e);
+        }
+        if (node == null || !node.isObject()) {
+            throw new JobFailure(FailureClass.INVALID_OUTPUT, "the file the agent wrote at " + file
+                    + (node == null || node.isMissingNode() ? " is empty" : " holds " + kind(node)));
+        }
+        return node;
+    }
+
+    private static JsonNode readOrNull(String text) {
+        try {
+            JsonNode node = JSON.readTree(text);
+            return node == null || node.isMissingNode() ? null : node;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static JsonNode readFirstValue(String text) {
+        try (JsonParser parser = JSON.createParser(text)) {
+            return parser.readValueAsTree();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String kind(JsonNode node) {
+        if (node == null || node.isMissingNode()) {
+            return "empty";
+        }
+        if (node.isArray()) {
+            return "a JSON array, not an object";
+        }
+        if (node.isTextual()) {
+            return "a string that is not a JSON object";
+        }
+        return "a JSON " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ", not an object";
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

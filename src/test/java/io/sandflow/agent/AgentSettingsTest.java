@@ -1,0 +1,123 @@
+package io.sandflow.agent;
+
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class AgentSettingsTest {
+
+    private static AgentSettings withTurns(Integer turns) {
+        return new AgentSettings("claude", List.of(), null, null, turns, null, false, null, null, 2, null, true);
+    }
+
+    @Test
+    void zeroMaxTurnsIsRejectedNamingTheKey() {
+        assertThatThrownBy(() -> withTurns(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("sandflow.agent.max-turns must be a positive whole number, got '0'");
+    }
+
+    @Test
+    void nonNumericMaxTurnsFromPropertiesIsRejectedNamingTheKey() {
+        assertThatThrownBy(() -> AgentSettings.fromProperties(Map.of("sandflow.agent.max-turns", "ten")))
+                .hasMessage("sandflow.agent.max-turns must be a positive whole number, got 'ten'");
+    }
+
+    @Test
+    void nonPositiveBudgetIsRejected() {
+        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, new BigDecimal("0"), false, null,
+                null, 0, null, true))
+                .hasMessageStartingWith("sandflow.agent.max-budget-usd must be a positive amount");
+    }
+
+    @Test
+    void negativeCliRetriesAreRejected() {
+        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, null, false, null, null, -1, null,
+                true))
+                .hasMessage("sandflow.agent.cli-retries must be zero or a positive whole number, got '-1'");
+    }
+
+    @Test
+    void baseUrlMustBeHttp() {
+        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, null, false, null, null, 0,
+                "file:///etc/passwd", true))
+                .hasMessageStartingWith("sandflow.agent.base-url must be an http or https URL");
+    }
+
+    @Test
+    void fallbackEqualToModelIsRejected() {
+        assertThatThrownBy(() -> new AgentSettings(null, null, "opus", "opus", null, null, false, null, null, 0,
+                null, true))
+                .hasMessageStartingWith("sandflow.agent.fallback-model must differ");
+    }
+
+    @Test
+    void badBooleanIsRejectedNamingTheKey() {
+        assertThatThrownBy(() -> AgentSettings.fromProperties(Map.of("sandflow.agent.skip-permissions", "yes")))
+                .hasMessage("sandflow.agent.skip-permissions must be true or false, got 'yes'");
+    }
+
+    @Test
+    void blankValuesTakeDefaults() {
+        AgentSettings s = AgentSettings.fromProperties(Map.of("sandflow.agent.command", " ",
+                "sandflow.agent.model", ""));
+        assertThat(s.command()).isEqualTo("claude");
+        assertThat(s.model()).isNull();
+        assertThat(s.claudeContract()).isTrue();
+        assertThat(s.cliRetries()).isEqualTo(AgentSettings.DEFAULT_CLI_RETRIES);
+        assertThat(s).isEqualTo(AgentSettings.defaults());
+    }
+
+    @Test
+    void fromPropertiesReadsEveryKey() {
+        AgentSettings s = AgentSettings.fromProperties(Map.ofEntries(
+                Map.entry("sandflow.agent.command", "/opt/claude"),
+                Map.entry("sandflow.agent.extra-args", "--verbose --settings '{\"a\": 1}'"),
+                Map.entry("sandflow.agent.model", "opus"),
+                Map.entry("sandflow.agent.fallback-model", "sonnet"),
+                Map.entry("sandflow.agent.max-turns", "40"),
+                Map.entry("sandflow.agent.max-budget-usd", "1.50"),
+                Map.entry("sandflow.agent.skip-permissions", "TRUE"),
+                Map.entry("sandflow.agent.tools", "Read,Write,Bash"),
+                Map.entry("sandflow.agent.append-system-prompt", "Answer in Arabic."),
+                Map.entry("sandflow.agent.cli-retries", "0"),
+                Map.entry("sandflow.agent.base-url", "http://127.0.0.1:8089"),
+                Map.entry("sandflow.agent.claude-contract", "false")));
+        assertThat(s).isEqualTo(new AgentSettings("/opt/claude", List.of("--verbose", "--settings", "{\"a\": 1}"),
+                "opus", "sonnet", 40, new BigDecimal("1.50"), true, "Read,Write,Bash", "Answer in Arabic.", 0,
+                "http://127.0.0.1:8089", false));
+    }
+
+    @Test
+    void splitArgsHonoursQuotesAndEscapes() {
+        assertThat(AgentSettings.splitArgs("  a  'b c' \"d \\\"e\\\" \\\\ $HOME\" f\\ g '' h'i'\"j\"  ", "k"))
+                .containsExactly("a", "b c", "d \"e\" \\ $HOME", "f g", "", "hij");
+    }
+
+    @Test
+    void splitArgsKeepsSingleQuotedBackslashesLiterally() {
+        assertThat(AgentSettings.splitArgs("'a\\b' \"c\\d\"", "k")).containsExactly("a\\b", "c\\d");
+    }
+
+    @Test
+    void splitArgsOfNothingIsEmpty() {
+        assertThat(AgentSettings.splitArgs(null, "k")).isEmpty();
+        assertThat(AgentSettings.splitArgs("   ", "k")).isEmpty();
+    }
+
+    @Test
+    void unterminatedQuoteNamesTheKey() {
+        assertThatThrownBy(() -> AgentSettings.splitArgs("--settings '{\"a\":1}", "sandflow.agent.extra-args"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("sandflow.agent.extra-args has an unterminated single quote");
+        assertThatThrownBy(() -> AgentSettings.splitArgs("\"abc", "sandflow.agent.extra-args"))
+                .hasMessageStartingWith("sandflow.agent.extra-args has an unterminated double quote");
+        assertThatThrownBy(() -> AgentSettings.splitArgs("abc\\", "sandflow.agent.extra-args"))
+                .hasMessageStartingWith("sandflow.agent.extra-args ends with a lone backslash");
+    }
+}
