@@ -118,9 +118,11 @@ public final class ProcessRunner {
             interrupted = true;
         } finally {
             if (process.isAlive()) {
+                // Snapshot first: once the main child is dead its children are orphans, invisible to descendants().
+                remember(process.descendants().toList(), seen);
                 process.destroyForcibly();
             }
-            killLeftovers(process, seen, killed);
+            interrupted |= killLeftovers(process, seen, killed);
             interrupted |= joinAll(pumps, drainWait);
         }
         int exitCode = exitCodeOf(process);
@@ -208,8 +210,10 @@ public final class ProcessRunner {
     /**
      * SIGKILLs every process still in the child's group or seen as its descendant, repeating a few rounds because
      * a dying shell can fork once more between our scan and the signal.
+     *
+     * @return whether the thread was interrupted meanwhile (the flag is cleared so that cleanup can finish)
      */
-    private void killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed) {
+    private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed) {
         boolean interrupted = false;
         for (int round = 0; round < 5; round++) {
             if (process.isAlive()) {
@@ -233,9 +237,7 @@ public final class ProcessRunner {
                     process.pid());
             interrupted |= awaitGone(alive.values(), 1000);
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        return interrupted | Thread.interrupted();
     }
 
     /** Every running process of the tree except the main child, keyed by pid. */

@@ -18,13 +18,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-@Timeout(value = 30, unit = TimeUnit.SECONDS)
+// A separate thread, because a runner that deadlocks on a pipe cannot be interrupted out of a blocked write.
+@Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ProcessRunnerTest {
 
     private static final Duration GENEROUS = Duration.ofSeconds(30);
@@ -37,6 +40,19 @@ class ProcessRunnerTest {
     @BeforeEach
     void onlyOnPosix() {
         assumeThat(Path.of("/bin/bash")).isExecutable();
+    }
+
+    /** Keeps a failing test from leaving sleepers behind on a shared machine. */
+    @AfterEach
+    void killRecordedProcesses() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".pid")).toList()) {
+                String text = Files.readString(file).trim();
+                if (text.matches("\\d+")) {
+                    ProcessHandle.of(Long.parseLong(text)).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        }
     }
 
     @Test
@@ -262,6 +278,19 @@ class ProcessRunnerTest {
         assertThat(outcome.timedOut()).isFalse();
         assertThat(outcome.exitCode()).isZero();
         assertThat(outcome.stdoutText()).isEqualTo("done\n");
+        assertThat(outcome.elapsed()).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void childThatNeverReadsStdinStillTimesOut() throws IOException {
+        Path script = script("deaf-and-slow.sh", "echo $$ > main.pid\necho started\nsleep 300\n");
+        byte[] megabyte = new byte[1 << 20];
+
+        ProcessOutcome outcome = runner.run(new ProcessSpec(List.of(script.toString()), Map.of(), dir, megabyte,
+                Duration.ofSeconds(1), 1024, 1024));
+
+        assertThat(outcome.timedOut()).isTrue();
+        assertThat(outcome.stdoutText()).isEqualTo("started\n");
         assertThat(outcome.elapsed()).isLessThan(Duration.ofSeconds(10));
     }
 
