@@ -12,7 +12,7 @@ import java.util.Objects;
  * checked on construction, so a bad setting stops startup with a sentence naming its property key.
  *
  * @param command            the program to run ({@code sandflow.agent.command}, default {@code claude})
- * @param extraArgs          appended after every other argument ({@code sandflow.agent.extra-args})
+ * @param extraArgs          appended after every other argument ({@code sandflow.agent.args})
  * @param model              {@code --model}, or null for the CLI's default
  * @param fallbackModel      {@code --fallback-model}, or null
  * @param maxTurns           {@code --max-turns}, or null for no limit
@@ -95,7 +95,7 @@ public record AgentSettings(
         Objects.requireNonNull(properties, "properties");
         return new AgentSettings(
                 properties.get(PREFIX + "command"),
-                splitArgs(properties.get(PREFIX + "extra-args"), PREFIX + "extra-args"),
+                splitArgs(properties.get(PREFIX + "args"), PREFIX + "args"),
                 properties.get(PREFIX + "model"),
                 properties.get(PREFIX + "fallback-model"),
                 parsePositiveInt(properties.get(PREFIX + "max-turns"), "max-turns"),
@@ -105,7 +105,18 @@ public record AgentSettings(
                 properties.get(PREFIX + "append-system-prompt"),
                 parseCount(properties.get(PREFIX + "cli-retries"), "cli-retries", DEFAULT_CLI_RETRIES),
                 properties.get(PREFIX + "base-url"),
-                parseBoolean(properties.get(PREFIX + "claude-contract"), "claude-contract", true));
+                parseContract(properties.get(PREFIX + "contract")));
+    }
+
+    /** {@code claude} (the default): Claude Code's headless flags; {@code plain}: only sandflow.agent.args. */
+    private static boolean parseContract(String value) {
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("claude")) {
+            return true;
+        }
+        if (value.trim().equalsIgnoreCase("plain")) {
+            return false;
+        }
+        throw new IllegalArgumentException(PREFIX + "contract must be claude or plain, got '" + value + "'");
     }
 
     /**

@@ -33,7 +33,7 @@ final class AgentExec {
         Command(ProcessSpec spec) {
             super(spec.argv().get(0), spec.argv().subList(1, spec.argv().size()),
                     spec.workingDir() == null ? null : spec.workingDir().toString(), spec.timeout().toMillis(),
-                    new HashSet<>(), new ByteArrayInputStream(spec.stdin()), null, false, null);
+                    new HashSet<>(), new ByteArrayInputStream(spec.stdin()), null, false, org.apache.camel.LoggingLevel.OFF);
             this.spec = spec;
         }
 

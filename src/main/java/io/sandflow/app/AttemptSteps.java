@@ -10,7 +10,6 @@ import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
 import io.sandflow.process.ProcessOutcome;
 import io.sandflow.process.ProcessSpec;
-import io.sandflow.result.ResultExtractor;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,7 +119,7 @@ public final class AttemptSteps {
         if (pending != null) {
             throw pending;
         }
-        var result = ResultExtractor.extract(job.envelope, job.outputPath());
+        var result = engine.extractor.extract(job.envelope, job.outputPath());
         List<String> problems = engine.validator.validate(result);
         if (!problems.isEmpty()) {
             throw new JobFailure(FailureClass.INVALID_OUTPUT,

@@ -61,10 +61,10 @@ final class Daemon {
             main.setOverrideProperties(camelProperties(engine, grace));
             main.configure().withRoutesIncludePattern(routesPattern(settings.workDir()));
             Progress progress = new Progress(engine.inbox, settings.get("sandflow.include"));
-            Redactor redactor = new Redactor(System.getenv());
+            Redactor redactor = Redactor.of(System.getenv());
             main.bind("jobs", new JobSteps(engine, progress));
             main.bind("attempts", new AttemptSteps(engine, breaker,
-                    new OutcomeClassifier(Clock.systemDefaultZone(), ZoneId.systemDefault())));
+                    new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
             main.bind("results", new ResultSteps(engine, redactor));
             main.bind("progress", progress);
             main.bind("agentBinding", new AgentExec.Binding());

@@ -8,6 +8,8 @@ import io.sandflow.job.RetryPolicy;
 import io.sandflow.process.ProcessRunner;
 import io.sandflow.prompt.PromptRenderer;
 import io.sandflow.result.OutputNames;
+import io.sandflow.result.ResultExtractor;
+import io.sandflow.result.ResultWriter;
 import io.sandflow.result.ResultRules;
 import io.sandflow.result.ResultValidator;
 import io.sandflow.sandbox.Sandbox;
@@ -54,6 +56,8 @@ final class Engine implements AutoCloseable {
     /** sandflow.agent.env.NAME=value entries, passed to every agent process. */
     final Map<String, String> extraAgentEnv;
     final ProcessRunner runner = new ProcessRunner();
+    final ResultExtractor extractor = new ResultExtractor();
+    final ResultWriter writer = new ResultWriter();
     private WorkerPool pool;
     private JobStore store;
 
@@ -80,7 +84,7 @@ final class Engine implements AutoCloseable {
                 ResultRules.parse(s.optional("sandflow.result.rules").orElse(""))));
         this.resultNamePattern = s.required("sandflow.result.name");
         wrap("sandflow.result.name", () -> OutputNames.resolve(resultNamePattern, "probe.json"));
-        this.agent = wrap("sandflow.agent", () -> AgentConfig.agentSettings(s));
+        this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
         this.extraAgentEnv = agentEnv(s);
         this.agentTimeout = s.duration("sandflow.agent.timeout");
         this.maxOutputBytes = s.positiveInt("sandflow.agent.max-output");
@@ -110,7 +114,7 @@ final class Engine implements AutoCloseable {
         }
         pool = new WorkerPool(settings.path("sandflow.workspace"), names);
         sandbox.prepare(pool.all());
-        store = JobStore.open(settings.required("sandflow.store.url"),
+        store = JobStore.open(storeUrl(settings),
                 System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
         return this;
     }
@@ -150,6 +154,24 @@ final class Engine implements AutoCloseable {
         }
     }
 
+    /** An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's. */
+    static String storeUrl(Settings s) {
+        String url = s.required("sandflow.store.url");
+        for (String prefix : List.of("jdbc:h2:file:", "jdbc:h2:")) {
+            if (url.startsWith(prefix)) {
+                String rest = url.substring(prefix.length());
+                if (rest.startsWith("./") || rest.startsWith("../")) {
+                    int semi = rest.indexOf(';');
+                    String file = semi < 0 ? rest : rest.substring(0, semi);
+                    String options = semi < 0 ? "" : rest.substring(semi);
+                    return prefix + s.workDir().resolve(file).normalize() + options;
+                }
+                return url;
+            }
+        }
+        return url;
+    }
+
     private static Map<String, String> agentEnv(Settings s) {
         Map<String, String> env = new LinkedHashMap<>();
         s.values().forEach((k, v) -> {
@@ -173,7 +195,7 @@ final class Engine implements AutoCloseable {
     /** What no agent may read: the store's folder, Sandflow's config files, the outbox and failed reports. */
     private static List<Path> secretPaths(Settings s) {
         List<Path> paths = new ArrayList<>();
-        String url = s.get("sandflow.store.url");
+        String url = storeUrl(s);
         if (url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:h2:mem:")) {
             String file = url.substring("jdbc:h2:".length()).split(";")[0].replaceFirst("^file:", "");
             paths.add(s.workDir().resolve(file).getParent());

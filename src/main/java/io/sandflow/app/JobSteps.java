@@ -39,7 +39,7 @@ public final class JobSteps {
      * finished, is moved out of the way without running; a file another node holds is left alone.
      */
     public void claim(Exchange exchange) throws IOException {
-        Path file = Path.of(exchange.getIn().getHeader(Exchange.FILE_ABSOLUTE_PATH, String.class));
+        Path file = Path.of(exchange.getIn().getHeader("CamelFileAbsolutePath", String.class));
         Job job = new Job(file);
         exchange.setProperty(Job.PROPERTY, job);
         exchange.setProperty(RUNNABLE, false);
@@ -115,6 +115,8 @@ public final class JobSteps {
             }
         });
         ws.clearJobFiles();
+        // The attempt loop runs while this is true; each attempt clears it unless it must go again
+        exchange.setProperty(AttemptSteps.AGAIN, true);
         job.stagedInput = ws.input().resolve(job.name);
         try {
             Files.copy(job.inboxFile, job.stagedInput, StandardCopyOption.REPLACE_EXISTING);

@@ -6,7 +6,6 @@ import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
 import io.sandflow.result.AtomicFiles;
-import io.sandflow.result.ResultWriter;
 import io.sandflow.store.JobOutcome;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -37,6 +36,9 @@ public final class ResultSteps {
     /** Writes the result to the outbox once, then records the job as done. */
     public void write(Exchange exchange) throws IOException {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        if (job.result == null) {
+            throw new IllegalStateException(job.name + ": no validated result to publish");
+        }
         if (!engine.store().isOwner(job.jobId, job.fenceToken)) {
             LOG.warn("{}: this node's claim was taken over by another node; its result is dropped", job.name);
             job.ending = "lost";
@@ -44,7 +46,7 @@ public final class ResultSteps {
             return;
         }
         Path target = engine.outbox.resolve(job.outputName);
-        boolean written = AtomicFiles.writeOnce(target, ResultWriter.render(job.result));
+        boolean written = AtomicFiles.writeOnce(target, engine.writer.render(job.result));
         if (!written) {
             LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
         }

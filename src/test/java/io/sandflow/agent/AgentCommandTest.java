@@ -29,7 +29,7 @@ class AgentCommandTest {
     @Test
     void everyOptionalFlagAppearsInOrderWithExtraArgsLast() {
         AgentSettings s = new AgentSettings("/usr/local/bin/claude",
-                AgentSettings.splitArgs("--settings '{\"verbose\": false}' --debug", "sandflow.agent.extra-args"),
+                AgentSettings.splitArgs("--settings '{\"verbose\": false}' --debug", "sandflow.agent.args"),
                 "opus", "sonnet", 30, new BigDecimal("2.5"), true, "Read,Write,Bash", "Write JSON only.", 3,
                 null, true);
         assertThat(AgentCommand.argv(s, SCHEMA)).containsExactly(

@@ -77,7 +77,7 @@ class AgentSettingsTest {
     void fromPropertiesReadsEveryKey() {
         AgentSettings s = AgentSettings.fromProperties(Map.ofEntries(
                 Map.entry("sandflow.agent.command", "/opt/claude"),
-                Map.entry("sandflow.agent.extra-args", "--verbose --settings '{\"a\": 1}'"),
+                Map.entry("sandflow.agent.args", "--verbose --settings '{\"a\": 1}'"),
                 Map.entry("sandflow.agent.model", "opus"),
                 Map.entry("sandflow.agent.fallback-model", "sonnet"),
                 Map.entry("sandflow.agent.max-turns", "40"),
@@ -87,7 +87,7 @@ class AgentSettingsTest {
                 Map.entry("sandflow.agent.append-system-prompt", "Answer in Arabic."),
                 Map.entry("sandflow.agent.cli-retries", "0"),
                 Map.entry("sandflow.agent.base-url", "http://127.0.0.1:8089"),
-                Map.entry("sandflow.agent.claude-contract", "false")));
+                Map.entry("sandflow.agent.contract", "plain")));
         assertThat(s).isEqualTo(new AgentSettings("/opt/claude", List.of("--verbose", "--settings", "{\"a\": 1}"),
                 "opus", "sonnet", 40, new BigDecimal("1.50"), true, "Read,Write,Bash", "Answer in Arabic.", 0,
                 "http://127.0.0.1:8089", false));
@@ -112,12 +112,12 @@ class AgentSettingsTest {
 
     @Test
     void unterminatedQuoteNamesTheKey() {
-        assertThatThrownBy(() -> AgentSettings.splitArgs("--settings '{\"a\":1}", "sandflow.agent.extra-args"))
+        assertThatThrownBy(() -> AgentSettings.splitArgs("--settings '{\"a\":1}", "sandflow.agent.args"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("sandflow.agent.extra-args has an unterminated single quote");
-        assertThatThrownBy(() -> AgentSettings.splitArgs("\"abc", "sandflow.agent.extra-args"))
-                .hasMessageStartingWith("sandflow.agent.extra-args has an unterminated double quote");
-        assertThatThrownBy(() -> AgentSettings.splitArgs("abc\\", "sandflow.agent.extra-args"))
-                .hasMessageStartingWith("sandflow.agent.extra-args ends with a lone backslash");
+                .hasMessageStartingWith("sandflow.agent.args has an unterminated single quote");
+        assertThatThrownBy(() -> AgentSettings.splitArgs("\"abc", "sandflow.agent.args"))
+                .hasMessageStartingWith("sandflow.agent.args has an unterminated double quote");
+        assertThatThrownBy(() -> AgentSettings.splitArgs("abc\\", "sandflow.agent.args"))
+                .hasMessageStartingWith("sandflow.agent.args ends with a lone backslash");
     }
 }
