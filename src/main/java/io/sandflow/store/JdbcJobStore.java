@@ -1,0 +1,741 @@
+package io.sandflow.store;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobKey;
+import io.sandflow.job.JobState;
+
+/** The JobStore on plain JDBC, one code path for H2 and PostgreSQL, with the differences kept in {@link Dialect}. */
+final class JdbcJobStore implements JobStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcJobStore.class);
+
+    static final String TOTAL_COST = "total.cost_usd";
+    static final String TOTAL_INPUT_TOKENS = "total.input_tokens";
+    static final String TOTAL_OUTPUT_TOKENS = "total.output_tokens";
+    private static final String RESERVED_STATE_PREFIX = "total.";
+
+    private static final int CLAIM_ROUNDS = 10;
+    private static final int SAMPLE_NAMES = 5;
+    private static final int IN_LIST_CHUNK = 500;
+
+    private static final String COLUMNS = "id, name, sha256, state, attempts, created_at, started_at, finished_at,"
+            + " duration_ms, cost_usd, input_tokens, output_tokens, turns, session_id, last_error, failure_reason,"
+            + " failure_class, owner, lease_until, fence_token, sandbox, output_name";
+
+    private static final String FENCED = " WHERE id = ? AND fence_token = ? AND state = 'RUNNING'";
+
+    private final ConnectionPool pool;
+    private final Dialect dialect;
+    private final String redactedUrl;
+
+    private JdbcJobStore(ConnectionPool pool, Dialect dialect, String redactedUrl) {
+        this.pool = pool;
+        this.dialect = dialect;
+        this.redactedUrl = redactedUrl;
+    }
+
+    static JobStore open(String jdbcUrl, String user, String password, int poolSize) {
+        String redacted = JdbcUrls.redact(jdbcUrl);
+        Dialect dialect = Dialect.of(jdbcUrl);
+        if (dialect == null) {
+            throw new IllegalStateException(URL_SETTING + " must be a jdbc:h2: or jdbc:postgresql: URL, but is "
+                    + (jdbcUrl == null || jdbcUrl.isBlank() ? "empty" : "'" + redacted + "'") + ".");
+        }
+        if (poolSize < 1) {
+            throw new IllegalArgumentException("poolSize must be at least 1, but is " + poolSize);
+        }
+        long started = System.nanoTime();
+        ConnectionPool pool = new ConnectionPool(jdbcUrl.trim(), user, password, dialect, poolSize,
+                Duration.ofSeconds(30));
+        try {
+            Connection c = pool.borrow();
+            Migrator.Result result;
+            boolean broken = true;
+            try {
+                result = new Migrator(JdbcJobStore.class.getClassLoader(), "db/migration", dialect).migrate(c);
+                broken = false;
+            } finally {
+                pool.giveBack(c, broken);
+            }
+            LOG.info("Job store opened: {} at {}, schema version {} ({} migration(s) applied) in {} ms",
+                    dialect.folder(), redacted, result.version(), result.applied(),
+                    (System.nanoTime() - started) / 1_000_000);
+            return new JdbcJobStore(pool, dialect, redacted);
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("The job store at " + URL_SETTING + "='" + redacted
+                    + "' could not be opened: " + JdbcUrls.redact(Text.firstSentence(e.getMessage()))
+                    + hint(e) + ".", JdbcUrls.scrub(e));
+        }
+    }
+
+    private static String hint(Exception e) {
+        if (e instanceof SQLException sql && sql.getErrorCode() == 90011) {
+            return " (write jdbc:h2:./path for a file relative to the working directory)";
+        }
+        return "";
+    }
+
+    // ---------------------------------------------------------------------------------------------- claims
+
+    @Override
+    public Claim claim(JobKey key, String nodeId, Duration lease) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(nodeId, "nodeId");
+        long leaseMs = leaseMillis(lease);
+        return withConnection("claim " + key.name(), c -> {
+            Claim last = null;
+            for (int round = 0; round < CLAIM_ROUNDS; round++) {
+                Claim inserted = tryInsertRunning(c, key, nodeId, leaseMs);
+                if (inserted != null) {
+                    return inserted;
+                }
+                Claim taken = tryTakeOver(c, key, nodeId, leaseMs);
+                if (taken != null) {
+                    return taken;
+                }
+                // Neither: the job exists and is not claimable now; find out why. It may change in between
+                // (released, deleted, its lease just ran out); then try again.
+                try (PreparedStatement p = c.prepareStatement("SELECT id, state, owner, fence_token, attempts,"
+                        + " CASE WHEN lease_until >= CURRENT_TIMESTAMP THEN 1 ELSE 0 END"
+                        + " FROM sandflow_jobs WHERE name = ? AND sha256 = ?")) {
+                    p.setString(1, key.name());
+                    p.setString(2, key.sha256());
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next()) {
+                            continue;
+                        }
+                        long id = rs.getLong(1);
+                        JobState state = JobState.valueOf(rs.getString(2));
+                        String owner = rs.getString(3);
+                        long fence = rs.getLong(4);
+                        int attempts = rs.getInt(5);
+                        boolean live = rs.getInt(6) == 1;
+                        switch (state) {
+                            case DONE:
+                                return new Claim(Claim.Status.ALREADY_DONE, id, fence, attempts);
+                            case FAILED:
+                                return new Claim(Claim.Status.ALREADY_FAILED, id, fence, attempts);
+                            case RUNNING:
+                                last = new Claim(Claim.Status.BUSY, id, fence, attempts);
+                                if (live && !nodeId.equals(owner)) {
+                                    return last;
+                                }
+                                break;
+                            default:
+                                break;
+                        }
+                    }
+                }
+            }
+            if (last != null) {
+                return last;
+            }
+            throw new SQLException("the job changed under " + CLAIM_ROUNDS + " claim attempts in a row");
+        });
+    }
+
+    private Claim tryInsertRunning(Connection c, JobKey key, String nodeId, long leaseMs) throws SQLException {
+        String insert = "INSERT INTO sandflow_jobs (name, sha256, state, attempts, started_at, owner, lease_until,"
+                + " fence_token) VALUES (?, ?, 'RUNNING', 0, CURRENT_TIMESTAMP, ?, " + Dialect.nowPlusMillis()
+                + ", 1)";
+        try (PreparedStatement p = c.prepareStatement(
+                dialect.returning(dialect.insertIgnoringDuplicate(insert), "id"))) {
+            p.setString(1, key.name());
+            p.setString(2, key.sha256());
+            p.setString(3, nodeId);
+            p.setLong(4, leaseMs);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? new Claim(Claim.Status.CLAIMED, rs.getLong(1), 1, 0) : null;
+            }
+        } catch (SQLException e) {
+            if (Dialect.isUniqueViolation(e)) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private Claim tryTakeOver(Connection c, JobKey key, String nodeId, long leaseMs) throws SQLException {
+        String update = "UPDATE sandflow_jobs SET state = 'RUNNING', owner = ?, lease_until = "
+                + Dialect.nowPlusMillis() + ", fence_token = fence_token + 1, started_at = CURRENT_TIMESTAMP,"
+                + " finished_at = NULL"
+                + " WHERE name = ? AND sha256 = ? AND (state IN ('PENDING', 'PARKED') OR (state = 'RUNNING'"
+                + " AND (owner = ? OR lease_until IS NULL OR lease_until < CURRENT_TIMESTAMP)))";
+        try (PreparedStatement p = c.prepareStatement(dialect.returning(update, "id, fence_token, attempts"))) {
+            p.setString(1, nodeId);
+            p.setLong(2, leaseMs);
+            p.setString(3, key.name());
+            p.setString(4, key.sha256());
+            p.setString(5, nodeId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? new Claim(Claim.Status.CLAIMED, rs.getLong(1), rs.getLong(2), rs.getInt(3)) : null;
+            }
+        }
+    }
+
+    @Override
+    public boolean isOwner(long jobId, long fenceToken) {
+        return withConnection("check the owner of job " + jobId, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM sandflow_jobs" + FENCED)) {
+                p.setLong(1, jobId);
+                p.setLong(2, fenceToken);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() && rs.getLong(1) == 1;
+                }
+            }
+        });
+    }
+
+    @Override
+    public int renewLeases(String nodeId, Duration lease) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        long leaseMs = leaseMillis(lease);
+        return update("renew the leases of " + nodeId, "UPDATE sandflow_jobs SET lease_until = "
+                + Dialect.nowPlusMillis() + " WHERE owner = ? AND state = 'RUNNING'", leaseMs, nodeId);
+    }
+
+    @Override
+    public boolean attemptStarted(long jobId, long fenceToken, int attempt, String sandbox) {
+        return update("record an attempt of job " + jobId,
+                "UPDATE sandflow_jobs SET attempts = ?, sandbox = ?" + FENCED,
+                attempt, Text.fitChars(sandbox, 65536), jobId, fenceToken) == 1;
+    }
+
+    @Override
+    public boolean complete(long jobId, long fenceToken, JobOutcome outcome) {
+        return finish(jobId, fenceToken, JobState.DONE, outcome);
+    }
+
+    @Override
+    public boolean fail(long jobId, long fenceToken, JobOutcome outcome) {
+        return finish(jobId, fenceToken, JobState.FAILED, outcome);
+    }
+
+    private boolean finish(long jobId, long fenceToken, JobState state, JobOutcome o) {
+        Objects.requireNonNull(o, "outcome");
+        String error = Text.fitBytes(o.lastError(), Text.MAX_ERROR_BYTES);
+        return inTransaction("record job " + jobId + " as " + state, c -> {
+            int changed;
+            try (PreparedStatement p = c.prepareStatement("UPDATE sandflow_jobs SET state = ?,"
+                    + " finished_at = CURRENT_TIMESTAMP, lease_until = NULL, attempts = ?, duration_ms = ?,"
+                    + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
+                    + " turns = ?, session_id = ?, last_error = ?, failure_reason = ?, failure_class = ?,"
+                    + " output_name = COALESCE(?, output_name)" + FENCED)) {
+                bind(p, state.name(), o.attempts(), o.duration().toMillis(), o.costUsd(), o.inputTokens(),
+                        o.outputTokens(), o.turns(), Text.fitChars(o.sessionId(), 200), error, Text.reason(error),
+                        o.failureClass() == null ? null : o.failureClass().name(), o.outputName(), jobId,
+                        fenceToken);
+                changed = p.executeUpdate();
+            }
+            if (changed != 1) {
+                c.rollback();
+                return false;
+            }
+            // Totals after the job row, always in this order, so that concurrent finishes cannot deadlock.
+            if (o.costUsd().signum() != 0) {
+                addToTotal(c, TOTAL_COST, "NUMERIC(24, 8)", o.costUsd());
+            }
+            if (o.inputTokens() != 0) {
+                addToTotal(c, TOTAL_INPUT_TOKENS, "BIGINT", o.inputTokens());
+            }
+            if (o.outputTokens() != 0) {
+                addToTotal(c, TOTAL_OUTPUT_TOKENS, "BIGINT", o.outputTokens());
+            }
+            return true;
+        });
+    }
+
+    private void addToTotal(Connection c, String key, String type, Object delta) throws SQLException {
+        int changed;
+        try (PreparedStatement p = c.prepareStatement("UPDATE sandflow_state SET state_value = CAST(CAST("
+                + "state_value AS " + type + ") + ? AS VARCHAR(64)), updated_at = CURRENT_TIMESTAMP"
+                + " WHERE state_key = ?")) {
+            bind(p, delta, key);
+            changed = p.executeUpdate();
+        }
+        if (changed == 0 && insertIgnoringDuplicate(c,
+                "INSERT INTO sandflow_state (state_key, state_value) VALUES (?, ?)", key, delta.toString()) == 0) {
+            addToTotal(c, key, type, delta);
+        }
+    }
+
+    @Override
+    public boolean park(long jobId, long fenceToken, String reason) {
+        String error = Text.fitBytes(reason, Text.MAX_ERROR_BYTES);
+        return update("park job " + jobId, "UPDATE sandflow_jobs SET state = 'PARKED', owner = NULL,"
+                        + " lease_until = NULL, last_error = ?, failure_reason = ?, failure_class = ?" + FENCED,
+                error, Text.reason(error), FailureClass.SYSTEMIC.name(), jobId, fenceToken) == 1;
+    }
+
+    @Override
+    public boolean release(long jobId, long fenceToken) {
+        return update("release job " + jobId,
+                "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL, lease_until = NULL" + FENCED,
+                jobId, fenceToken) == 1;
+    }
+
+    @Override
+    public int releaseOwnedBy(String nodeId) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        return update("release the jobs of " + nodeId, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL,"
+                + " lease_until = NULL, fence_token = fence_token + 1 WHERE owner = ? AND state = 'RUNNING'", nodeId);
+    }
+
+    // ---------------------------------------------------------------------------------------------- retry, resume
+
+    @Override
+    public List<String> forgetFailed(Collection<String> names, String reasonContains) {
+        List<String> wanted = names == null ? List.of() : List.copyOf(new LinkedHashSet<>(names));
+        String pattern = reasonContains == null || reasonContains.isBlank() ? null
+                : "%" + reasonContains.toLowerCase(Locale.ROOT).replace("!", "!!").replace("%", "!%")
+                        .replace("_", "!_") + "%";
+        List<List<String>> chunks = new ArrayList<>();
+        if (wanted.isEmpty()) {
+            chunks.add(List.of());
+        } else {
+            for (int i = 0; i < wanted.size(); i += IN_LIST_CHUNK) {
+                chunks.add(wanted.subList(i, Math.min(wanted.size(), i + IN_LIST_CHUNK)));
+            }
+        }
+        List<String> deleted = inTransaction("forget failed jobs", c -> {
+            List<String> out = new ArrayList<>();
+            for (List<String> chunk : chunks) {
+                StringBuilder sql = new StringBuilder("DELETE FROM sandflow_jobs WHERE state = 'FAILED'");
+                List<Object> args = new ArrayList<>(chunk);
+                if (!chunk.isEmpty()) {
+                    sql.append(" AND name IN (").append("?, ".repeat(chunk.size() - 1)).append("?)");
+                }
+                if (pattern != null) {
+                    sql.append(" AND LOWER(last_error) LIKE ? ESCAPE '!'");
+                    args.add(pattern);
+                }
+                try (PreparedStatement p = c.prepareStatement(dialect.returningDeleted(sql.toString(), "name"))) {
+                    bind(p, args.toArray());
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            out.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+        if (!deleted.isEmpty()) {
+            LOG.info("Forgot {} failed job(s) so that they run again", deleted.size());
+        }
+        return deleted;
+    }
+
+    @Override
+    public void markDoneWithoutRun(JobKey key, String nodeId, String outputName) {
+        Objects.requireNonNull(key, "key");
+        withConnection("mark " + key.name() + " done", c -> {
+            for (int round = 0; round < CLAIM_ROUNDS; round++) {
+                // finished_at stays empty: the job did not run here, and must not count as throughput.
+                if (insertIgnoringDuplicate(c, "INSERT INTO sandflow_jobs (name, sha256, state, attempts,"
+                                + " owner, fence_token, output_name) VALUES (?, ?, 'DONE', 0, ?, 1, ?)",
+                        key.name(), key.sha256(), nodeId, outputName) == 1) {
+                    return null;
+                }
+                try (PreparedStatement p = c.prepareStatement("UPDATE sandflow_jobs SET state = 'DONE',"
+                        + " finished_at = NULL, owner = ?, lease_until = NULL,"
+                        + " fence_token = fence_token + 1, output_name = ?"
+                        + " WHERE name = ? AND sha256 = ? AND state <> 'DONE'")) {
+                    bind(p, nodeId, outputName, key.name(), key.sha256());
+                    p.executeUpdate();
+                }
+                if (find(c, key).isPresent()) {
+                    return null;
+                }
+            }
+            throw new SQLException("the job kept disappearing");
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------- reading
+
+    @Override
+    public Optional<JobRecord> find(JobKey key) {
+        Objects.requireNonNull(key, "key");
+        return withConnection("find " + key.name(), c -> find(c, key));
+    }
+
+    private Optional<JobRecord> find(Connection c, JobKey key) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS
+                + " FROM sandflow_jobs WHERE name = ? AND sha256 = ?")) {
+            bind(p, key.name(), key.sha256());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(job(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public List<JobRecord> findByName(String name) {
+        Objects.requireNonNull(name, "name");
+        return withConnection("find " + name, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS
+                    + " FROM sandflow_jobs WHERE name = ? ORDER BY id")) {
+                bind(p, name);
+                List<JobRecord> out = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(job(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public StatusSnapshot status(int topReasons) {
+        return withConnection("read the status", c -> {
+            Instant now;
+            try (PreparedStatement p = c.prepareStatement("SELECT CURRENT_TIMESTAMP");
+                 ResultSet rs = p.executeQuery()) {
+                rs.next();
+                now = instant(rs, 1);
+            }
+            Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+            for (JobState s : JobState.values()) {
+                counts.put(s, 0L);
+            }
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT state, COUNT(*) FROM sandflow_jobs GROUP BY state");
+                 ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
+                }
+            }
+            // Two range counts on (state, finished_at) rather than one scan with a CASE: each reads index
+            // entries only, and the 10-minute range is a sixth of the hour's.
+            long lastHour = countDoneSince(c, Duration.ofHours(1));
+            long last10 = countDoneSince(c, Duration.ofMinutes(10));
+            Map<String, String> totals = new java.util.HashMap<>();
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT state_key, state_value FROM sandflow_state WHERE state_key IN (?, ?, ?)")) {
+                bind(p, TOTAL_COST, TOTAL_INPUT_TOKENS, TOTAL_OUTPUT_TOKENS);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        totals.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+            List<StatusSnapshot.FailureReason> reasons = new ArrayList<>();
+            if (topReasons > 0) {
+                try (PreparedStatement p = c.prepareStatement("SELECT state, failure_reason, COUNT(*) AS n"
+                        + " FROM sandflow_jobs WHERE state IN ('FAILED', 'PARKED') GROUP BY state, failure_reason"
+                        + " ORDER BY n DESC, state, failure_reason LIMIT ?")) {
+                    bind(p, topReasons);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            reasons.add(new StatusSnapshot.FailureReason(JobState.valueOf(rs.getString(1)),
+                                    rs.getString(2), rs.getLong(3), List.of()));
+                        }
+                    }
+                }
+                for (int i = 0; i < reasons.size(); i++) {
+                    StatusSnapshot.FailureReason r = reasons.get(i);
+                    reasons.set(i, new StatusSnapshot.FailureReason(r.state(), r.reason(), r.count(),
+                            sampleNames(c, r.state(), r.reason())));
+                }
+            }
+            return new StatusSnapshot(now, counts, decimal(totals.get(TOTAL_COST)),
+                    number(totals.get(TOTAL_INPUT_TOKENS)), number(totals.get(TOTAL_OUTPUT_TOKENS)), last10,
+                    lastHour, reasons, nodes(c));
+        });
+    }
+
+    private long countDoneSince(Connection c, Duration window) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM sandflow_jobs"
+                + " WHERE state = 'DONE' AND finished_at >= " + Dialect.nowPlusMillis())) {
+            bind(p, -window.toMillis());
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private List<String> sampleNames(Connection c, JobState state, String reason) throws SQLException {
+        String sql = "SELECT name FROM sandflow_jobs WHERE state = ? AND failure_reason "
+                + (reason == null ? "IS NULL" : "= ?") + " ORDER BY name LIMIT " + SAMPLE_NAMES;
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            if (reason == null) {
+                bind(p, state.name());
+            } else {
+                bind(p, state.name(), reason);
+            }
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            return names;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- nodes, state
+
+    @Override
+    public void heartbeat(String nodeId, String host, int runningJobs) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        withConnection("record the heartbeat of " + nodeId, c -> {
+            upsert(c, "UPDATE sandflow_nodes SET host = ?, heartbeat_at = CURRENT_TIMESTAMP, running_jobs = ?"
+                            + " WHERE node_id = ?", new Object[] {host, runningJobs, nodeId},
+                    "INSERT INTO sandflow_nodes (node_id, host, running_jobs) VALUES (?, ?, ?)",
+                    new Object[] {nodeId, host, runningJobs});
+            return null;
+        });
+    }
+
+    @Override
+    public void nodeStarted(String nodeId, String host) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        withConnection("record the start of " + nodeId, c -> {
+            upsert(c, "UPDATE sandflow_nodes SET host = ?, started_at = CURRENT_TIMESTAMP,"
+                            + " heartbeat_at = CURRENT_TIMESTAMP, running_jobs = 0 WHERE node_id = ?",
+                    new Object[] {host, nodeId},
+                    "INSERT INTO sandflow_nodes (node_id, host, running_jobs) VALUES (?, ?, 0)",
+                    new Object[] {nodeId, host});
+            return null;
+        });
+    }
+
+    @Override
+    public List<NodeRecord> nodes() {
+        return withConnection("list the nodes", this::nodes);
+    }
+
+    private List<NodeRecord> nodes(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, started_at, heartbeat_at, running_jobs"
+                + " FROM sandflow_nodes ORDER BY node_id");
+             ResultSet rs = p.executeQuery()) {
+            List<NodeRecord> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new NodeRecord(rs.getString(1), rs.getString(2), instant(rs, 3), instant(rs, 4),
+                        rs.getInt(5)));
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public Optional<String> getState(String key) {
+        Objects.requireNonNull(key, "key");
+        return withConnection("read state " + key, c -> {
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT state_value FROM sandflow_state WHERE state_key = ?")) {
+                bind(p, key);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void putState(String key, String value) {
+        Objects.requireNonNull(key, "key");
+        if (key.startsWith(RESERVED_STATE_PREFIX)) {
+            throw new IllegalArgumentException("state keys starting with '" + RESERVED_STATE_PREFIX
+                    + "' are the store's own totals: " + key);
+        }
+        withConnection("write state " + key, c -> {
+            upsert(c, "UPDATE sandflow_state SET state_value = ?, updated_at = CURRENT_TIMESTAMP WHERE state_key = ?",
+                    new Object[] {value, key},
+                    "INSERT INTO sandflow_state (state_key, state_value) VALUES (?, ?)", new Object[] {key, value});
+            return null;
+        });
+    }
+
+    @Override
+    public BigDecimal totalCostUsd() {
+        return decimal(getState(TOTAL_COST).orElse(null));
+    }
+
+    @Override
+    public String databaseKind() {
+        return dialect.folder();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return "JobStore[" + redactedUrl + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------- JDBC helpers
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T withConnection(String operation, Work<T> work) {
+        Connection c;
+        try {
+            c = pool.borrow();
+        } catch (SQLException e) {
+            throw failure(operation, e);
+        }
+        boolean broken = false;
+        try {
+            return work.run(c);
+        } catch (SQLException e) {
+            broken = ConnectionPool.isConnectionFailure(e);
+            throw failure(operation, e);
+        } finally {
+            pool.giveBack(c, broken);
+        }
+    }
+
+    private <T> T inTransaction(String operation, Work<T> work) {
+        return withConnection(operation, c -> {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            } finally {
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException ignored) {
+                    // the pool checks the connection when it comes back
+                }
+            }
+        });
+    }
+
+    private StoreException failure(String operation, SQLException e) {
+        return new StoreException("Job store: could not " + operation + ": "
+                + JdbcUrls.redact(Text.firstSentence(e.getMessage())) + " [SQLState " + e.getSQLState() + "]", e);
+    }
+
+    private int update(String operation, String sql, Object... args) {
+        return withConnection(operation, c -> {
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                bind(p, args);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    /** Runs the INSERT unless its key exists; returns how many rows it inserted. */
+    private int insertIgnoringDuplicate(Connection c, String insert, Object... args) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(dialect.insertIgnoringDuplicate(insert))) {
+            bind(p, args);
+            return p.executeUpdate();
+        } catch (SQLException e) {
+            if (Dialect.isUniqueViolation(e)) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    /** UPDATE the row, else INSERT it, else (someone inserted it meanwhile) UPDATE it. */
+    private void upsert(Connection c, String update, Object[] updateArgs, String insert, Object[] insertArgs)
+            throws SQLException {
+        for (int round = 0; round < 3; round++) {
+            try (PreparedStatement p = c.prepareStatement(update)) {
+                bind(p, updateArgs);
+                if (p.executeUpdate() > 0) {
+                    return;
+                }
+            }
+            if (insertIgnoringDuplicate(c, insert, insertArgs) > 0) {
+                return;
+            }
+        }
+        throw new SQLException("the row kept changing between update and insert");
+    }
+
+    private static void bind(PreparedStatement p, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            int index = i + 1;
+            if (a == null) {
+                p.setNull(index, Types.VARCHAR);
+            } else if (a instanceof String s) {
+                p.setString(index, s);
+            } else if (a instanceof Long l) {
+                p.setLong(index, l);
+            } else if (a instanceof Integer n) {
+                p.setInt(index, n);
+            } else if (a instanceof BigDecimal d) {
+                p.setBigDecimal(index, d);
+            } else {
+                throw new IllegalArgumentException("cannot bind a " + a.getClass().getName());
+            }
+        }
+    }
+
+    private static JobRecord job(ResultSet rs) throws SQLException {
+        long durationMs = rs.getLong(9);
+        Long duration = rs.wasNull() ? null : durationMs;
+        String failureClass = rs.getString(17);
+        return new JobRecord(rs.getLong(1), rs.getString(2), rs.getString(3), JobState.valueOf(rs.getString(4)),
+                rs.getInt(5), instant(rs, 6), instant(rs, 7), instant(rs, 8), duration, rs.getBigDecimal(10),
+                rs.getLong(11), rs.getLong(12), rs.getInt(13), rs.getString(14), rs.getString(15), rs.getString(16),
+                failureClass == null ? null : FailureClass.valueOf(failureClass), rs.getString(18), instant(rs, 19),
+                rs.getLong(20), rs.getString(21), rs.getString(22));
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    private static BigDecimal decimal(String s) {
+        return s == null || s.isBlank() ? BigDecimal.ZERO : new BigDecimal(s.strip()).stripTrailingZeros();
+    }
+
+    private static long number(String s) {
+        return s == null || s.isBlank() ? 0L : new BigDecimal(s.strip()).longValueExact();
+    }
+
+    private static long leaseMillis(Duration lease) {
+        Objects.requireNonNull(lease, "lease");
+        if (lease.isNegative() || lease.isZero()) {
+            throw new IllegalArgumentException("a lease must be positive, but is " + lease);
+        }
+        return lease.toMillis();
+    }
+}

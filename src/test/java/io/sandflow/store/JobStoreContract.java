@@ -1,0 +1,562 @@
+package io.sandflow.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobKey;
+import io.sandflow.job.JobState;
+import io.sandflow.store.JobStore.Claim;
+import io.sandflow.store.JobStore.Claim.Status;
+
+/** The behaviour every JobStore must have, run against each database by a subclass. */
+abstract class JobStoreContract {
+
+    static final Duration LONG_LEASE = Duration.ofMinutes(10);
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    protected JobStore store;
+
+    /** A JDBC URL of a database that no test has used yet. */
+    abstract String freshUrl() throws Exception;
+
+    abstract String user();
+
+    abstract String password();
+
+    /** A derived table of one column x holding from..to, in this database's SQL. */
+    abstract String series(long from, long to);
+
+    /** What the database needs after a bulk load to plan well (statistics, visibility). */
+    abstract String afterBulkLoad();
+
+    private String url;
+
+    @BeforeEach
+    void openStore() throws Exception {
+        url = freshUrl();
+        store = open();
+    }
+
+    @AfterEach
+    void closeStores() throws Exception {
+        for (AutoCloseable c : opened) {
+            c.close();
+        }
+    }
+
+    JobStore open() {
+        JobStore s = JobStore.open(url, user(), password());
+        opened.add(s);
+        return s;
+    }
+
+    Connection jdbc() throws SQLException {
+        Connection c = DriverManager.getConnection(url, user(), password());
+        opened.add(c);
+        return c;
+    }
+
+    static JobKey key(String name) {
+        return new JobKey(name, JobKey.sha256(name.getBytes()));
+    }
+
+    static JobOutcome outcome(String cost, long in, long out, String error, FailureClass failureClass) {
+        return new JobOutcome(1, Duration.ofSeconds(3), new BigDecimal(cost), in, out, 4, "session-1", error,
+                failureClass, null);
+    }
+
+    static JobOutcome done(String cost) {
+        return outcome(cost, 100, 20, null, null);
+    }
+
+    // ------------------------------------------------------------------------------------------------- claims
+
+    @Test
+    void claimsANewJob() {
+        Claim claim = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+
+        assertThat(claim.status()).isEqualTo(Status.CLAIMED);
+        assertThat(claim.fenceToken()).isEqualTo(1);
+        assertThat(claim.attempts()).isZero();
+        JobRecord job = store.find(key("a.txt")).orElseThrow();
+        assertThat(job.id()).isEqualTo(claim.jobId());
+        assertThat(job.state()).isEqualTo(JobState.RUNNING);
+        assertThat(job.owner()).isEqualTo("node-1");
+        assertThat(job.leaseUntil()).isAfter(job.createdAt().plus(Duration.ofMinutes(9)));
+        assertThat(store.isOwner(claim.jobId(), claim.fenceToken())).isTrue();
+    }
+
+    @Test
+    void aDoneOrFailedJobIsNotClaimedAgain() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        Claim b = store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        assertThat(store.complete(a.jobId(), a.fenceToken(), done("0.10"))).isTrue();
+        assertThat(store.fail(b.jobId(), b.fenceToken(),
+                outcome("0.20", 1, 1, "too large", FailureClass.PERMANENT))).isTrue();
+
+        assertThat(store.claim(key("a.txt"), "node-2", LONG_LEASE))
+                .isEqualTo(new Claim(Status.ALREADY_DONE, a.jobId(), 1, 1));
+        assertThat(store.claim(key("b.txt"), "node-1", LONG_LEASE).status()).isEqualTo(Status.ALREADY_FAILED);
+        JobRecord job = store.find(key("a.txt")).orElseThrow();
+        assertThat(job.state()).isEqualTo(JobState.DONE);
+        assertThat(job.costUsd()).isEqualByComparingTo("0.10");
+        assertThat(job.durationMs()).isEqualTo(3000L);
+        assertThat(job.finishedAt()).isNotNull();
+        assertThat(job.leaseUntil()).isNull();
+    }
+
+    @Test
+    void changedContentIsANewJob() {
+        Claim first = store.claim(new JobKey("a.txt", JobKey.sha256("one".getBytes())), "node-1", LONG_LEASE);
+        store.complete(first.jobId(), first.fenceToken(), done("0"));
+
+        Claim second = store.claim(new JobKey("a.txt", JobKey.sha256("two".getBytes())), "node-1", LONG_LEASE);
+
+        assertThat(second.status()).isEqualTo(Status.CLAIMED);
+        assertThat(second.jobId()).isNotEqualTo(first.jobId());
+        assertThat(store.findByName("a.txt")).extracting(JobRecord::state)
+                .containsExactly(JobState.DONE, JobState.RUNNING);
+    }
+
+    @Test
+    void aJobUnderAnotherNodesLiveLeaseIsBusy() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+
+        Claim b = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+
+        assertThat(b).isEqualTo(new Claim(Status.BUSY, a.jobId(), a.fenceToken(), 0));
+        assertThat(store.find(key("a.txt")).orElseThrow().owner()).isEqualTo("node-1");
+    }
+
+    @Test
+    void theSameNodeTakesBackItsOwnRunningJob() {
+        Claim first = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+
+        Claim again = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+
+        assertThat(again.status()).isEqualTo(Status.CLAIMED);
+        assertThat(again.fenceToken()).isEqualTo(first.fenceToken() + 1);
+        assertThat(store.isOwner(first.jobId(), first.fenceToken())).isFalse();
+    }
+
+    @Test
+    void anExpiredLeaseIsTakenOverWithAHigherFenceToken() {
+        Claim a = store.claim(key("a.txt"), "node-1", Duration.ofMillis(200));
+
+        Claim b = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> store.claim(key("a.txt"), "node-2", LONG_LEASE), Claim::claimed);
+
+        assertThat(b.jobId()).isEqualTo(a.jobId());
+        assertThat(b.fenceToken()).isGreaterThan(a.fenceToken());
+        assertThat(store.isOwner(a.jobId(), a.fenceToken())).isFalse();
+        assertThat(store.isOwner(b.jobId(), b.fenceToken())).isTrue();
+        assertThat(store.complete(a.jobId(), a.fenceToken(), done("1"))).isFalse();
+        assertThat(store.complete(b.jobId(), b.fenceToken(), done("1"))).isTrue();
+        assertThat(store.find(key("a.txt")).orElseThrow().owner()).isEqualTo("node-2");
+    }
+
+    @Test
+    void aStaleTokenChangesNothing() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        assertThat(store.park(a.jobId(), a.fenceToken(), "usage limit reached")).isTrue();
+        Claim b = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(b.status()).isEqualTo(Status.CLAIMED);
+        assertThat(b.fenceToken()).isEqualTo(a.fenceToken() + 1);
+
+        assertThat(store.complete(a.jobId(), a.fenceToken(), done("5"))).isFalse();
+        assertThat(store.fail(a.jobId(), a.fenceToken(), outcome("5", 1, 1, "x", FailureClass.PERMANENT)))
+                .isFalse();
+        assertThat(store.park(a.jobId(), a.fenceToken(), "x")).isFalse();
+        assertThat(store.release(a.jobId(), a.fenceToken())).isFalse();
+        assertThat(store.attemptStarted(a.jobId(), a.fenceToken(), 7, "sandbox-a")).isFalse();
+
+        JobRecord job = store.find(key("a.txt")).orElseThrow();
+        assertThat(job.state()).isEqualTo(JobState.RUNNING);
+        assertThat(job.owner()).isEqualTo("node-2");
+        assertThat(job.attempts()).isZero();
+        assertThat(job.costUsd()).isEqualByComparingTo("0");
+        assertThat(store.totalCostUsd()).isEqualByComparingTo("0");
+    }
+
+    @Test
+    void parkAndReleaseGiveTheJobBackWithoutOwner() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        assertThat(store.attemptStarted(a.jobId(), a.fenceToken(), 2, "sandbox-7")).isTrue();
+        assertThat(store.park(a.jobId(), a.fenceToken(), "auth failed\nsecond line")).isTrue();
+        JobRecord parked = store.find(key("a.txt")).orElseThrow();
+        assertThat(parked.state()).isEqualTo(JobState.PARKED);
+        assertThat(parked.owner()).isNull();
+        assertThat(parked.failureClass()).isEqualTo(FailureClass.SYSTEMIC);
+        assertThat(parked.failureReason()).isEqualTo("auth failed");
+        assertThat(parked.sandbox()).isEqualTo("sandbox-7");
+
+        Claim again = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(again.attempts()).isEqualTo(2);
+        assertThat(store.release(again.jobId(), again.fenceToken())).isTrue();
+        assertThat(store.find(key("a.txt")).orElseThrow().state()).isEqualTo(JobState.PENDING);
+        assertThat(store.claim(key("a.txt"), "node-3", LONG_LEASE).fenceToken()).isEqualTo(3);
+    }
+
+    @Test
+    void concurrentClaimsOfOneKeyHaveExactlyOneWinner() throws Exception {
+        JobStore[] processes = {store, open()};
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            for (int round = 0; round < 10; round++) {
+                JobKey key = key("race-" + round + ".txt");
+                CyclicBarrier start = new CyclicBarrier(threads);
+                List<Future<Claim>> claims = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    JobStore s = processes[t % processes.length];
+                    String node = "node-" + t;
+                    claims.add(pool.submit(() -> {
+                        start.await(10, TimeUnit.SECONDS);
+                        return s.claim(key, node, LONG_LEASE);
+                    }));
+                }
+                List<Claim> results = new ArrayList<>();
+                for (Future<Claim> f : claims) {
+                    results.add(f.get(30, TimeUnit.SECONDS));
+                }
+                Map<Status, Long> byStatus = results.stream()
+                        .collect(Collectors.groupingBy(Claim::status, Collectors.counting()));
+                assertThat(byStatus).as("round %d: %s", round, results)
+                        .isEqualTo(Map.of(Status.CLAIMED, 1L, Status.BUSY, 7L));
+                assertThat(results).extracting(Claim::fenceToken).containsOnly(1L);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentTakeoversOfAParkedJobHaveExactlyOneWinner() throws Exception {
+        Claim first = store.claim(key("parked.txt"), "node-x", LONG_LEASE);
+        store.park(first.jobId(), first.fenceToken(), "budget");
+        JobStore other = open();
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CyclicBarrier start = new CyclicBarrier(threads);
+            List<Future<Claim>> claims = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                JobStore s = t % 2 == 0 ? store : other;
+                String node = "node-" + t;
+                claims.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return s.claim(key("parked.txt"), node, LONG_LEASE);
+                }));
+            }
+            List<Claim> results = new ArrayList<>();
+            for (Future<Claim> f : claims) {
+                results.add(f.get(30, TimeUnit.SECONDS));
+            }
+            assertThat(results).filteredOn(Claim::claimed).singleElement()
+                    .extracting(Claim::fenceToken).isEqualTo(2L);
+            assertThat(results).filteredOn(c -> !c.claimed()).extracting(Claim::status).containsOnly(Status.BUSY);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void renewLeasesExtendsOnlyTheNodesRunningJobs() {
+        store.claim(key("a.txt"), "node-1", Duration.ofMillis(200));
+        store.claim(key("b.txt"), "node-1", Duration.ofMillis(200));
+        Claim c = store.claim(key("c.txt"), "node-1", Duration.ofMillis(200));
+        store.complete(c.jobId(), c.fenceToken(), done("0"));
+        store.claim(key("d.txt"), "node-2", Duration.ofMillis(200));
+
+        assertThat(store.renewLeases("node-1", LONG_LEASE)).isEqualTo(2);
+
+        Instant now = store.status(0).now();
+        assertThat(store.find(key("a.txt")).orElseThrow().leaseUntil()).isAfter(now.plus(Duration.ofMinutes(9)));
+        assertThat(store.find(key("d.txt")).orElseThrow().leaseUntil()).isBefore(now.plusSeconds(1));
+        assertThat(store.claim(key("a.txt"), "node-2", LONG_LEASE).status()).isEqualTo(Status.BUSY);
+    }
+
+    @Test
+    void releaseOwnedByReturnsTheNodesJobsToPending() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        store.claim(key("c.txt"), "node-2", LONG_LEASE);
+
+        assertThat(store.releaseOwnedBy("node-1")).isEqualTo(2);
+
+        assertThat(store.find(key("a.txt")).orElseThrow().state()).isEqualTo(JobState.PENDING);
+        assertThat(store.find(key("c.txt")).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+        assertThat(store.complete(a.jobId(), a.fenceToken(), done("1"))).isFalse();
+        Claim again = store.claim(key("a.txt"), "node-3", LONG_LEASE);
+        assertThat(again.status()).isEqualTo(Status.CLAIMED);
+        assertThat(again.fenceToken()).isEqualTo(3);
+    }
+
+    @Test
+    void markDoneWithoutRunEndsTheJobAndFencesOutItsRunner() {
+        store.markDoneWithoutRun(key("new.txt"), "node-1", "new.json");
+        Claim running = store.claim(key("running.txt"), "node-2", LONG_LEASE);
+
+        store.markDoneWithoutRun(key("running.txt"), "node-1", "running.json");
+        store.markDoneWithoutRun(key("new.txt"), "node-1", "new.json");
+
+        assertThat(store.find(key("new.txt")).orElseThrow())
+                .extracting(JobRecord::state, JobRecord::outputName, JobRecord::attempts)
+                .containsExactly(JobState.DONE, "new.json", 0);
+        assertThat(store.find(key("running.txt")).orElseThrow().state()).isEqualTo(JobState.DONE);
+        assertThat(store.complete(running.jobId(), running.fenceToken(), done("1"))).isFalse();
+        assertThat(store.claim(key("new.txt"), "node-2", LONG_LEASE).status()).isEqualTo(Status.ALREADY_DONE);
+    }
+
+    // ------------------------------------------------------------------------------------------------- retry
+
+    @Test
+    void forgetFailedByNameAndByReason() {
+        failJob("a.txt", "Schema mismatch at $.title\nfull report");
+        failJob("b.txt", "File too large: 12 MiB");
+        failJob("c.txt", "output is not JSON (schema mismatch)");
+        failJob("d.txt", "100% of turns used");
+        Claim e = store.claim(key("e.txt"), "node-1", LONG_LEASE);
+        store.complete(e.jobId(), e.fenceToken(), done("0"));
+
+        assertThat(store.forgetFailed(List.of("a.txt", "e.txt", "unknown.txt"), null)).containsExactly("a.txt");
+        assertThat(store.find(key("a.txt"))).isEmpty();
+        assertThat(store.claim(key("a.txt"), "node-1", LONG_LEASE).status()).isEqualTo(Status.CLAIMED);
+
+        assertThat(store.forgetFailed(List.of(), "SCHEMA MISMATCH")).containsExactly("c.txt");
+        assertThat(store.forgetFailed(List.of(), "0%")).containsExactly("d.txt");
+        assertThat(store.forgetFailed(List.of("b.txt"), "schema")).isEmpty();
+        assertThat(store.forgetFailed(List.of(), null)).containsExactly("b.txt");
+        assertThat(store.find(key("e.txt")).orElseThrow().state()).isEqualTo(JobState.DONE);
+        assertThat(store.totalCostUsd()).as("spend survives forgetting").isEqualByComparingTo("0.04");
+    }
+
+    private void failJob(String name, String error) {
+        Claim c = store.claim(key(name), "node-1", LONG_LEASE);
+        assertThat(store.fail(c.jobId(), c.fenceToken(), outcome("0.01", 1, 1, error, FailureClass.PERMANENT)))
+                .isTrue();
+    }
+
+    // ------------------------------------------------------------------------------------------------- status
+
+    @Test
+    void statusCountsTotalsAndTopReasons() {
+        for (int i = 0; i < 3; i++) {
+            Claim c = store.claim(key("done-" + i), "node-1", LONG_LEASE);
+            store.complete(c.jobId(), c.fenceToken(), outcome("0.25", 1000, 200, null, null));
+        }
+        for (int i = 0; i < 7; i++) {
+            failJob("big-" + i, "File too large");
+        }
+        failJob("json-1", "Not JSON\nat line 3");
+        failJob("json-2", "Not JSON\nat line 9");
+        Claim parked = store.claim(key("parked"), "node-1", LONG_LEASE);
+        store.park(parked.jobId(), parked.fenceToken(), "Usage limit reached");
+        store.claim(key("running"), "node-2", LONG_LEASE);
+        Claim pending = store.claim(key("pending"), "node-2", LONG_LEASE);
+        store.release(pending.jobId(), pending.fenceToken());
+        store.markDoneWithoutRun(key("resumed"), "node-1", "resumed.json");
+        store.heartbeat("node-1", "host-a", 0);
+        store.heartbeat("node-2", "host-b", 1);
+        store.heartbeat("node-2", "host-b", 2);
+
+        StatusSnapshot s = store.status(2);
+
+        assertThat(s.counts()).containsExactlyInAnyOrderEntriesOf(Map.of(JobState.DONE, 4L, JobState.FAILED, 9L,
+                JobState.PARKED, 1L, JobState.RUNNING, 1L, JobState.PENDING, 1L));
+        assertThat(s.total()).isEqualTo(16);
+        assertThat(s.totalCostUsd()).isEqualByComparingTo("0.84");
+        assertThat(s.inputTokens()).isEqualTo(3 * 1000 + 9);
+        assertThat(s.outputTokens()).isEqualTo(3 * 200 + 9);
+        assertThat(s.doneLast10Minutes()).as("a job marked done without a run is no throughput").isEqualTo(3);
+        assertThat(s.doneLastHour()).isEqualTo(3);
+        assertThat(s.topReasons()).containsExactly(
+                new StatusSnapshot.FailureReason(JobState.FAILED, "File too large", 7,
+                        List.of("big-0", "big-1", "big-2", "big-3", "big-4")),
+                new StatusSnapshot.FailureReason(JobState.FAILED, "Not JSON", 2, List.of("json-1", "json-2")));
+        assertThat(s.nodes()).extracting(NodeRecord::nodeId, NodeRecord::host, NodeRecord::runningJobs)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("node-1", "host-a", 0),
+                        org.assertj.core.groups.Tuple.tuple("node-2", "host-b", 2));
+        assertThat(s.nodes().get(1).heartbeatAt()).isAfterOrEqualTo(s.nodes().get(1).startedAt());
+        assertThat(store.status(5).topReasons()).extracting(StatusSnapshot.FailureReason::reason)
+                .containsExactly("File too large", "Not JSON", "Usage limit reached");
+    }
+
+    @Test
+    void nodeStartedResetsTheStartTime() {
+        store.heartbeat("node-1", "host-a", 3);
+        Instant firstStart = store.nodes().get(0).startedAt();
+
+        store.nodeStarted("node-1", "host-c");
+
+        NodeRecord node = store.nodes().get(0);
+        assertThat(node.host()).isEqualTo("host-c");
+        assertThat(node.runningJobs()).isZero();
+        assertThat(node.startedAt()).isAfterOrEqualTo(firstStart);
+    }
+
+    @Test
+    void statusAnswersQuicklyOnManyJobs() throws Exception {
+        long rows = Long.getLong("sandflow.perf.rows", 50_000);
+        long fillStart = System.nanoTime();
+        try (Statement s = jdbc().createStatement()) {
+            // Finished over the last 30 days, 5% failed with 37 reasons, 5% parked, 5% pending.
+            for (long from = 1; from <= rows; from += 50_000) {
+                s.execute("INSERT INTO sandflow_jobs (name, sha256, state, attempts, started_at, finished_at,"
+                        + " cost_usd, input_tokens, output_tokens, last_error, failure_reason, failure_class,"
+                        + " fence_token) SELECT 'bulk-' || x || '.txt', 'sha-' || x,"
+                        + " CASE MOD(x, 20) WHEN 0 THEN 'FAILED' WHEN 1 THEN 'PARKED' WHEN 2 THEN 'PENDING'"
+                        + " ELSE 'DONE' END, 1, CURRENT_TIMESTAMP,"
+                        + " CURRENT_TIMESTAMP + -MOD(CAST(x AS BIGINT) * 7919, 2592000) * INTERVAL '1' SECOND,"
+                        + " 0.01, 1000, 100, 'reason ' || MOD(x, 37), 'reason ' || MOD(x, 37), 'PERMANENT', 1"
+                        + " FROM " + series(from, Math.min(rows, from + 49_999)));
+            }
+            String after = afterBulkLoad();
+            if (after != null) {
+                s.execute(after);
+            }
+        }
+        long fillMs = (System.nanoTime() - fillStart) / 1_000_000;
+
+        long best = Long.MAX_VALUE;
+        StatusSnapshot snapshot = null;
+        for (int i = 0; i < 5; i++) {
+            long t = System.nanoTime();
+            snapshot = store.status(10);
+            best = Math.min(best, System.nanoTime() - t);
+        }
+        long claimNanos = 0;
+        long finishNanos = 0;
+        int claims = 500;
+        for (int i = 0; i < claims; i++) {
+            long t = System.nanoTime();
+            Claim c = store.claim(key("latency-" + i), "node-1", LONG_LEASE);
+            long t2 = System.nanoTime();
+            store.complete(c.jobId(), c.fenceToken(), done("0.001"));
+            finishNanos += System.nanoTime() - t2;
+            claimNanos += t2 - t;
+        }
+        long t = System.nanoTime();
+        Claim dup = null;
+        for (int i = 0; i < claims; i++) {
+            long x = 20L * (i % (rows / 20)) + 3;
+            dup = store.claim(new JobKey("bulk-" + x + ".txt", "sha-" + x), "node-1", LONG_LEASE);
+            assertThat(dup.status()).isEqualTo(Status.ALREADY_DONE);
+        }
+        long duplicateMicros = (System.nanoTime() - t) / claims / 1000;
+        System.out.printf("PERF %s: %d rows filled in %d ms; status best of 5 %d ms; claim %d us, complete %d us"
+                        + " (mean of %d); claim of a DONE key %d us%n", store.databaseKind(), rows, fillMs,
+                best / 1_000_000, claimNanos / claims / 1000, finishNanos / claims / 1000, claims, duplicateMicros);
+
+        assertThat(snapshot.total()).isEqualTo(rows);
+        assertThat(snapshot.count(JobState.FAILED)).isEqualTo(rows / 20);
+        assertThat(snapshot.doneLastHour()).isPositive();
+        assertThat(snapshot.topReasons()).hasSize(10).allSatisfy(r -> assertThat(r.sampleNames()).hasSize(5));
+        assertThat(best).as("status on %d rows", rows).isLessThan(Duration.ofMillis(1000).toNanos());
+        assertThat(dup.status()).isEqualTo(Status.ALREADY_DONE);
+    }
+
+    // ------------------------------------------------------------------------------------------------- schema, state
+
+    @Test
+    void migrationsRunOnceAndReopeningKeepsTheData() throws Exception {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        store.complete(a.jobId(), a.fenceToken(), done("1.5"));
+        store.close();
+
+        JobStore reopened = open();
+        JobStore again = open();
+
+        assertThat(reopened.claim(key("a.txt"), "node-1", LONG_LEASE).status()).isEqualTo(Status.ALREADY_DONE);
+        assertThat(again.totalCostUsd()).isEqualByComparingTo("1.5");
+        assertThat(appliedMigrations()).containsExactly("1:V1__jobs.sql", "2:V2__nodes.sql", "3:V3__state.sql");
+    }
+
+    @Test
+    void nodesStartingTogetherMigrateOnce() throws Exception {
+        String url = freshUrl();
+        int nodes = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(nodes);
+        try {
+            CyclicBarrier start = new CyclicBarrier(nodes);
+            List<Future<JobStore>> stores = new ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                stores.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return JobStore.open(url, user(), password());
+                }));
+            }
+            for (Future<JobStore> f : stores) {
+                JobStore s = f.get(60, TimeUnit.SECONDS);
+                opened.add(s);
+                assertThat(s.status(1).total()).isZero();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        this.url = url;
+        assertThat(appliedMigrations()).hasSize(3);
+    }
+
+    private List<String> appliedMigrations() throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Statement s = jdbc().createStatement();
+             ResultSet rs = s.executeQuery("SELECT version, file_name FROM sandflow_schema ORDER BY version")) {
+            while (rs.next()) {
+                out.add(rs.getInt(1) + ":" + rs.getString(2));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void sharedStateIsReadAndOverwritten() {
+        assertThat(store.getState("breaker")).isEmpty();
+        store.putState("breaker", "OPEN");
+        store.putState("breaker", "{\"state\":\"HALF_OPEN\"}");
+
+        assertThat(open().getState("breaker")).contains("{\"state\":\"HALF_OPEN\"}");
+        assertThatThrownBy(() -> store.putState("total.cost_usd", "0"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void longAndOddErrorsAreStored() {
+        Claim c = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        String error = "bad byte \0 here\n" + "é".repeat(10_000);
+
+        assertThat(store.fail(c.jobId(), c.fenceToken(), outcome("0", 0, 0, error, FailureClass.PERMANENT)))
+                .isTrue();
+
+        JobRecord job = store.find(key("a.txt")).orElseThrow();
+        assertThat(job.lastError()).startsWith("bad byte  here\néé").doesNotContain("\0");
+        assertThat(job.lastError().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isBetween(8 * 1024 - 1, 8 * 1024);
+        assertThat(job.failureReason()).isEqualTo("bad byte  here");
+        assertThat(job.failureClass()).isEqualTo(FailureClass.PERMANENT);
+    }
+}
