@@ -112,7 +112,11 @@ final class Daemon {
         props.setProperty("sandflow.inbox", engine.inbox.toString());
         Duration settle = settings.duration("sandflow.intake.settle");
         props.setProperty("derived.intake.settle-ms", Long.toString(Math.max(1, settle.toMillis())));
-        props.setProperty("derived.intake.lock-timeout-ms", Long.toString(Math.max(10_000, settle.toMillis() * 10)));
+        // A file still being written is skipped for this poll (not waited on), so one slow upload never holds up
+        // the files behind it
+        long check = Math.max(10, settle.toMillis() / 4);
+        props.setProperty("derived.intake.check-ms", Long.toString(check));
+        props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
         props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
         int perMinute = settings.positiveInt("sandflow.rate.per-minute");
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
