@@ -87,7 +87,7 @@ final class Daemon {
             }
             LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
                     once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
-                    engine.sandbox.kind(), redactor.redact(settings.get("sandflow.store.url")));
+                    engine.sandbox.kind(), redactor.redact(Engine.storeUrl(settings)));
             main.run();
             control.shutdownNow();
         }

@@ -104,6 +104,10 @@ final class Engine implements AutoCloseable {
 
     /** Opens the store and creates the folders and workspaces. */
     Engine open() throws IOException {
+        requireProgram(agent.command(), "sandflow.agent.command");
+        if (sandbox instanceof io.sandflow.sandbox.SrtSandbox) {
+            requireProgram(settings.optional("sandflow.sandbox.command").orElse("srt"), "sandflow.sandbox.kind=srt");
+        }
         for (Path dir : List.of(inbox, outbox, failed, archive)) {
             Files.createDirectories(dir);
         }
@@ -151,6 +155,19 @@ final class Engine implements AutoCloseable {
     public void close() throws Exception {
         if (store != null) {
             store.close();
+        }
+    }
+
+    /**
+     * The agent must exist where it runs. With a VM sandbox (sbx, docker-sandbox) it lives inside the sandbox,
+     * which the sandbox's own preparation checks.
+     */
+    private void requireProgram(String program, String setting) {
+        boolean runsOnHost = sandbox instanceof io.sandflow.sandbox.NoSandbox
+                || sandbox instanceof io.sandflow.sandbox.SrtSandbox;
+        if (runsOnHost && io.sandflow.process.ProcessRunner.locate(program).isEmpty()) {
+            throw new ConfigException(setting + ": cannot find the program '" + program + "'"
+                    + (program.contains("/") ? "" : " on PATH") + " (run `sandflow doctor` for what is missing)");
         }
     }
 

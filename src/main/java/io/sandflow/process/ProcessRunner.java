@@ -338,6 +338,18 @@ public final class ProcessRunner {
         }
     }
 
+    /**
+     * Finds a program the way {@link #run} would, on this process's PATH, so that a missing agent or sandbox CLI
+     * is reported at start-up instead of at the first job.
+     */
+    public static java.util.Optional<Path> locate(String executable) {
+        try {
+            return java.util.Optional.of(resolveExecutable(executable, System.getenv("PATH"), null));
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Mirrors execvp(3): a name with a slash is a path (relative to the working dir), otherwise PATH is searched. */
     static Path resolveExecutable(String executable, String pathVariable, Path workingDir) throws IOException {
         Path base = (workingDir == null ? Path.of("") : workingDir).toAbsolutePath();

@@ -11,9 +11,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Runs the real routes and properties with the stand-in agent, as {@code run --once} does, and checks what a user
@@ -214,5 +216,42 @@ class PipelineTest {
         assertThat(work.json(work.outbox().resolve("done-before.result.json")).path("summary").asText()).isEqualTo("old");
         assertThat(work.names(work.archive())).containsExactly("done-before.json");
         assertThat(work.ledger("done-before.json")).singleElement().extracting(JobRecord::state).isEqualTo(JobState.DONE);
+    }
+
+    @Test
+    void aHungAgentIsKilledWithItsWholeProcessTreeAtTheTimeout() throws IOException {
+        work.set("sandflow.agent.timeout", "1s").set("sandflow.retry.max-attempts", "1");
+        work.ask("stuck.json", "hang-with-child");
+
+        assertThat(work.runOnce()).isEqualTo(1);
+
+        JsonNode report = work.report("stuck.json");
+        assertThat(report.path("reason").asText()).contains("sandflow.agent.timeout=1s");
+        assertThat(report.path("timedOut").asBoolean()).isTrue();
+        assertThat(work.recordedPids("stuck.json")).isNotEmpty().allSatisfy(pid ->
+                await().atMost(Duration.ofSeconds(10)).until(() -> !Workdir.running(pid)));
+    }
+
+    @Test
+    void aChildTheAgentLeavesBehindIsKilledAndTheResultStillArrives() throws IOException {
+        work.ask("forker.json", "fork-child");
+
+        assertThat(work.runOnce()).isZero();
+
+        assertThat(work.outbox().resolve("forker.result.json")).exists();
+        assertThat(work.recordedPids("forker.json")).isNotEmpty().allSatisfy(pid ->
+                await().atMost(Duration.ofSeconds(10)).until(() -> !Workdir.running(pid)));
+    }
+
+    @Test
+    void hugeOutputIsCappedAndReportedAsUnusable() throws IOException {
+        work.set("sandflow.agent.max-output", "1048576").set("sandflow.retry.max-invalid-attempts", "1");
+        work.ask("flood.json", "huge-output");
+
+        assertThat(work.runOnce()).isEqualTo(1);
+
+        JsonNode report = work.report("flood.json");
+        assertThat(report.path("reason").asText()).contains("sandflow.agent.max-output=1048576");
+        assertThat(report.path("stdoutTail").asText().length()).isLessThanOrEqualTo(8 * 1024);
     }
 }

@@ -150,4 +150,25 @@ final class Workdir {
             return store.findByName(inputName);
         }
     }
+
+    /** Pids the stand-in recorded for the children it forked for this input. */
+    List<Long> recordedPids(String inputName) throws IOException {
+        Path pids = state.resolve(inputName + ".pids");
+        if (!Files.exists(pids)) {
+            return List.of();
+        }
+        return Files.readAllLines(pids).stream().map(String::trim).filter(l -> !l.isEmpty()).map(Long::parseLong).toList();
+    }
+
+    /** Alive and not a zombie waiting to be reaped (this machine's init reaps only every few seconds). */
+    static boolean running(long pid) {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        try {
+            String text = Files.readString(stat);
+            String afterName = text.substring(text.lastIndexOf(')') + 2);
+            return !afterName.startsWith("Z") && !afterName.startsWith("X");
+        } catch (IOException | RuntimeException e) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+    }
 }
