@@ -1,9 +1,7 @@
 package io.sandflow.app;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.sandflow.agent.OutcomeClassifier;
 import io.sandflow.agent.Redactor;
-import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -13,13 +11,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.util.Properties;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -49,7 +42,6 @@ final class Daemon {
 
     int run() throws Exception {
         Engine engine = Engine.configure(settings);
-        Breaker breaker = new Breaker(settings);
         Duration grace = settings.duration("sandflow.shutdown.grace");
         Duration maxWait = settings.duration("sandflow.once.max-wait");
         if (!engine.sandbox.isolated()) {
@@ -57,83 +49,29 @@ final class Daemon {
                     + "this user's rights (sandflow.sandbox.allow-unsandboxed=true)");
         }
         try (Engine opened = engine.open()) {
+            SandflowConfiguration camel = new SandflowConfiguration(engine);
             Main main = new Main();
-            main.setOverrideProperties(camelProperties(engine, grace));
-            main.configure().withRoutesIncludePattern(routesPattern(settings.workDir()));
-            Progress progress = new Progress(engine.inbox, settings.get("sandflow.include"));
-            Redactor redactor = Redactor.of(System.getenv());
-            main.bind("jobs", new JobSteps(engine, progress));
-            main.bind("attempts", new AttemptSteps(engine, breaker,
-                    new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
-            main.bind("results", new ResultSteps(engine, redactor));
-            main.bind("progress", progress);
-            main.bind("agentBinding", new AgentExec.Binding());
-            main.bind("agentExecutor", new AgentExec.Executor(engine.runner));
-            main.bind("sandflowBreaker", breaker.circuitBreaker());
-            ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sandflow-control");
-                t.setDaemon(true);
-                return t;
-            });
-            breaker.onTransition(state -> control.execute(() -> pauseOrResumeIntake(main.getCamelContext(), state)));
+            main.configure().addConfiguration(camel);
+            main.configure().withRoutesIncludePattern(SandflowConfiguration.routesPattern(settings.workDir()));
+            main.configure().withName("sandflow");
+            main.configure().withShutdownTimeout((int) Math.max(1, grace.toSeconds()));
+            main.configure().withShutdownSuppressLoggingOnTimeout(true);
             if (once) {
                 main.addMainListener(new MainListenerSupport() {
                     @Override
                     public void afterStart(BaseMainSupport m) {
-                        DrainWatch watch = new DrainWatch(main, engine, progress, breaker, maxWait);
-                        control.scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
+                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), maxWait);
+                        camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
                     }
                 });
             }
             LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
                     once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
-                    engine.sandbox.kind(), redactor.redact(Engine.storeUrl(settings)));
+                    engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
             main.run();
-            control.shutdownNow();
+            camel.control().shutdownNow();
         }
         return exitCode;
-    }
-
-    private static void pauseOrResumeIntake(CamelContext context, CircuitBreaker.State state) {
-        try {
-            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
-                context.getRouteController().suspendRoute("intake");
-            } else {
-                context.getRouteController().resumeRoute("intake");
-            }
-        } catch (Exception e) {
-            LOG.warn("cannot {} intake: {}", state == CircuitBreaker.State.OPEN ? "pause" : "resume", e.getMessage());
-        }
-    }
-
-    private Properties camelProperties(Engine engine, Duration grace) {
-        Properties props = settings.asProperties();
-        // Camel resolves file URIs against the JVM's folder, which need not be the working folder (-C)
-        props.setProperty("sandflow.inbox", engine.inbox.toString());
-        Duration settle = settings.duration("sandflow.intake.settle");
-        props.setProperty("derived.intake.settle-ms", Long.toString(Math.max(1, settle.toMillis())));
-        // A file still being written is skipped for this poll (not waited on), so one slow upload never holds up
-        // the files behind it
-        long check = Math.max(10, settle.toMillis() / 4);
-        props.setProperty("derived.intake.check-ms", Long.toString(check));
-        props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
-        props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
-        int perMinute = settings.positiveInt("sandflow.rate.per-minute");
-        props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
-        props.setProperty("camel.main.name", "sandflow");
-        props.setProperty("camel.main.shutdownTimeout", Long.toString(Math.max(1, grace.toSeconds())));
-        props.setProperty("camel.main.shutdownSuppressLoggingOnTimeout", "true");
-        props.setProperty("camel.main.inflightRepositoryBrowseEnabled", "false");
-        return props;
-    }
-
-    /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */
-    static String routesPattern(Path workDir) {
-        Path routes = workDir.resolve("routes");
-        if (Files.isDirectory(routes)) {
-            return "file:" + routes.toAbsolutePath() + "/*.camel.yaml";
-        }
-        return "classpath:routes/*.camel.yaml";
     }
 
     /** Ends {@code run --once} when the inbox is drained, or with exit code 3 when jobs stay parked too long. */

@@ -1,0 +1,118 @@
+package io.sandflow.app;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.sandflow.agent.OutcomeClassifier;
+import io.sandflow.agent.Redactor;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Registry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The Camel side of Sandflow: binds the beans the routes call ({@code jobs}, {@code attempts}, {@code results},
+ * {@code progress}, the exec binding and executor, the circuit breaker) and the properties their placeholders use.
+ * The daemon and the {@code @CamelMainTest} tests both boot Camel through this one class.
+ */
+public class SandflowConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger("sandflow");
+
+    private final Engine engine;
+    private final Breaker breaker;
+    private final Progress progress;
+    private final ScheduledExecutorService control;
+
+    SandflowConfiguration(Engine engine) {
+        this.engine = engine;
+        this.breaker = new Breaker(engine.settings);
+        this.progress = new Progress(engine.inbox, engine.settings.get("sandflow.include"));
+        this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sandflow-control");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    Breaker breaker() {
+        return breaker;
+    }
+
+    Progress progress() {
+        return progress;
+    }
+
+    /** Runs housekeeping off the worker threads (pausing intake, the --once drain watch). */
+    ScheduledExecutorService control() {
+        return control;
+    }
+
+    @Override
+    public void configure(CamelContext context) {
+        context.getPropertiesComponent().setOverrideProperties(camelProperties());
+        Redactor redactor = Redactor.of(System.getenv());
+        Registry registry = context.getRegistry();
+        registry.bind("jobs", new JobSteps(engine, progress));
+        registry.bind("attempts", new AttemptSteps(engine, breaker,
+                new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
+        registry.bind("results", new ResultSteps(engine, redactor));
+        registry.bind("progress", progress);
+        registry.bind("agentBinding", new AgentExec.Binding());
+        registry.bind("agentExecutor", new AgentExec.Executor(engine.runner));
+        registry.bind("sandflowBreaker", breaker.circuitBreaker());
+        breaker.onTransition(state -> control.execute(() -> pauseOrResumeIntake(context, state)));
+    }
+
+    private static void pauseOrResumeIntake(CamelContext context, CircuitBreaker.State state) {
+        try {
+            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+                context.getRouteController().suspendRoute("intake");
+            } else {
+                context.getRouteController().resumeRoute("intake");
+            }
+        } catch (Exception e) {
+            LOG.warn("cannot {} intake: {}", state == CircuitBreaker.State.OPEN ? "pause" : "resume", e.getMessage());
+        }
+    }
+
+    /** The settings plus the values the routes need in Camel's units. */
+    Properties camelProperties() {
+        Settings settings = engine.settings;
+        Properties props = settings.asProperties();
+        // Camel resolves file URIs against the JVM's folder, which need not be the working folder (-C)
+        props.setProperty("sandflow.inbox", engine.inbox.toString());
+        Duration settle = settings.duration("sandflow.intake.settle");
+        // A file still being written is skipped for this poll (not waited on), so one slow upload never holds up
+        // the files behind it
+        long check = Math.max(10, settle.toMillis() / 4);
+        props.setProperty("derived.intake.settle-ms", Long.toString(Math.max(1, settle.toMillis())));
+        props.setProperty("derived.intake.check-ms", Long.toString(check));
+        props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
+        props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
+        int perMinute = settings.positiveInt("sandflow.rate.per-minute");
+        props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
+        return props;
+    }
+
+    /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */
+    static String routesPattern(Path workDir) {
+        Path routes = workDir.resolve("routes");
+        if (Files.isDirectory(routes)) {
+            return "file:" + routes.toAbsolutePath() + "/*.camel.yaml";
+        }
+        return "classpath:routes/*.camel.yaml";
+    }
+}
