@@ -34,6 +34,7 @@
 #   flaky-N               429 envelope for the first N calls of this job name, then success
 #   invalid-then-ok       schema-mismatch on attempt 1, success from attempt 2 ($SANDFLOW_ATTEMPT)
 #   arabic                success with an Arabic summary
+#   outage                429 while $STANDIN_STATE_DIR/outage exists, success after it is removed
 #
 # Environment read
 #   SANDFLOW_INPUT, SANDFLOW_OUTPUT, SANDFLOW_ATTEMPT, SANDFLOW_JOB_NAME  (from Sandflow)
@@ -200,6 +201,13 @@ case $behaviour in
         emit_error_subtype error_max_turns "$((max_turns + 1))" "Reached maximum number of turns ($max_turns)" ;;
     max-structured-retries)
         emit_error_subtype error_max_structured_output_retries 6 "Failed to provide valid structured output after 5 attempts" ;;
+    outage)
+        # 429 while "$STANDIN_STATE_DIR/outage" exists (the API is down), success once it is removed
+        if [[ -n $state && -e $state/outage ]]; then
+            emit_api_error 429 'API Error: Request rejected (429) · {"type":"error","error":{"type":"rate_limit_error","message":"outage"}}'
+        else
+            emit_success "$good_json" "$good_json"
+        fi ;;
     rate-limit)
         emit_api_error 429 'API Error: Request rejected (429) · {"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your rate limit"}}' ;;
     overloaded)

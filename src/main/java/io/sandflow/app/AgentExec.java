@@ -12,6 +12,10 @@ import org.apache.camel.component.exec.ExecResult;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -93,15 +97,58 @@ final class AgentExec {
                 throw new IllegalArgumentException("the agent executor runs only Sandflow's agent commands");
             }
             running.incrementAndGet();
+            Path pidFile = pidFile(agent.spec);
             try {
-                return new Result(command, runner.run(agent.spec));
+                return new Result(command, runner.run(agent.spec, started -> recordPid(pidFile, started)));
             } finally {
                 running.decrementAndGet();
+                if (pidFile != null) {
+                    Files.deleteIfExists(pidFile);
+                }
             }
         }
 
         int running() {
             return running.get();
+        }
+
+        /** Beside the worker's workspace: after a kill -9 the next start kills what the pid file names. */
+        static Path pidFile(ProcessSpec spec) {
+            Path dir = spec.workingDir();
+            return dir == null ? null : dir.resolveSibling(dir.getFileName() + ".agent.pid");
+        }
+
+        private static void recordPid(Path pidFile, ProcessHandle started) {
+            if (pidFile == null) {
+                return;
+            }
+            String start = started.info().startInstant().map(Object::toString).orElse("");
+            try {
+                Files.writeString(pidFile, started.pid() + " " + start + "\n");
+            } catch (IOException e) {
+                // Only crash clean-up needs it; the run itself goes on
+            }
+        }
+
+        /** Kills the agent trees a previous JVM of this working folder left running when it was killed. */
+        static int killOrphans(ProcessRunner runner, List<Path> workspaceRoots) {
+            int killed = 0;
+            for (Path root : workspaceRoots) {
+                Path pidFile = root.resolveSibling(root.getFileName() + ".agent.pid");
+                try {
+                    if (!Files.exists(pidFile)) {
+                        continue;
+                    }
+                    String[] parts = Files.readString(pidFile).trim().split(" ");
+                    if (parts.length == 2 && runner.killOrphan(Long.parseLong(parts[0]), Instant.parse(parts[1]))) {
+                        killed++;
+                    }
+                    Files.deleteIfExists(pidFile);
+                } catch (IOException | RuntimeException e) {
+                    // A damaged pid file names nothing we could safely kill
+                }
+            }
+            return killed;
         }
     }
 }

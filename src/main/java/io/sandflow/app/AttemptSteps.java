@@ -46,6 +46,10 @@ public final class AttemptSteps {
     /** Renders the prompt for the next attempt and builds the process to run; the prompt becomes the body (stdin). */
     public void prepare(Exchange exchange) throws IOException {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        if (engine.stopping) {
+            throw JobParkedException.shutdown();
+        }
+        checkBudget();
         job.attempt++;
         job.outcome = null;
         job.envelope = null;
@@ -61,6 +65,19 @@ public final class AttemptSteps {
         exchange.getIn().setBody(stdin);
         engine.store().attemptStarted(job.jobId, job.fenceToken, job.attempt, job.workspace.sandboxName());
         LOG.debug("{}: attempt {} in worker {}", job.name, job.attempt, job.workspace.index());
+    }
+
+    /** Once the run's total spend reaches the cap, every job waits: nothing more is spent until it is raised. */
+    private void checkBudget() {
+        if (engine.budgetCap.signum() > 0) {
+            java.math.BigDecimal spent = engine.store().totalCostUsd();
+            if (spent.compareTo(engine.budgetCap) >= 0) {
+                String reason = "the total budget is spent: $" + spent + " of sandflow.budget.max-usd-total=$"
+                        + engine.budgetCap;
+                breaker.openUntil(null, reason);
+                throw new JobParkedException(reason, null);
+            }
+        }
     }
 
     /**
@@ -83,6 +100,9 @@ public final class AttemptSteps {
         Verdict verdict = classifier.classify(outcome.exitCode(), outcome.timedOut(), envelope);
         if (verdict.failureClass() == null) {
             return;
+        }
+        if (engine.stopping) {
+            throw JobParkedException.shutdown();
         }
         String reason = verdict.reason();
         if (outcome.timedOut()) {
@@ -136,6 +156,9 @@ public final class AttemptSteps {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
         Exception caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         exchange.setProperty(AGAIN, false);
+        if (engine.stopping) {
+            throw JobParkedException.shutdown();
+        }
         if (caught instanceof CallNotPermittedException) {
             throw new JobParkedException("the circuit breaker is open: " + breaker.reason(), breaker.openUntil());
         }

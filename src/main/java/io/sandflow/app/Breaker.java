@@ -69,7 +69,8 @@ final class Breaker {
         this.reason = why;
         Instant end = until != null && until.isAfter(Instant.now()) ? until : Instant.now().plus(openFor);
         this.openUntil = end;
-        if (breaker.getState() == CircuitBreaker.State.OPEN) {
+        CircuitBreaker.State state = breaker.getState();
+        if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
             return;
         }
         breaker.transitionToOpenStateUntil(end);

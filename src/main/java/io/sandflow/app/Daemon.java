@@ -54,7 +54,14 @@ final class Daemon {
             main.configure().addConfiguration(camel);
             main.configure().withRoutesIncludePattern(SandflowConfiguration.routesPattern(settings.workDir()));
             main.configure().withName("sandflow");
-            main.configure().withShutdownTimeout((int) Math.max(1, grace.toSeconds()));
+            // Camel waits past the grace so that jobs whose agents were killed can still record that they are pending
+            main.configure().withShutdownTimeout((int) Math.max(1, grace.toSeconds() + 15));
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void beforeStop(BaseMainSupport m) {
+                    camel.beginShutdown(grace);
+                }
+            });
             main.configure().withShutdownSuppressLoggingOnTimeout(true);
             if (once) {
                 main.addMainListener(new MainListenerSupport() {
@@ -70,6 +77,7 @@ final class Daemon {
                     engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
             main.run();
             camel.control().shutdownNow();
+            engine.runner.killAll();
         }
         return exitCode;
     }

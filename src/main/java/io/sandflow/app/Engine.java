@@ -35,6 +35,8 @@ import java.util.Map;
  */
 final class Engine implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("sandflow");
+
     final Settings settings;
     final Path inbox;
     final Path outbox;
@@ -58,6 +60,10 @@ final class Engine implements AutoCloseable {
     final ProcessRunner runner = new ProcessRunner();
     final ResultExtractor extractor = new ResultExtractor();
     final ResultWriter writer = new ResultWriter();
+    /** Set when shutdown begins: no new attempt starts, and a failed one leaves its job pending. */
+    volatile boolean stopping;
+    /** sandflow.budget.max-usd-total; zero means no cap. */
+    final java.math.BigDecimal budgetCap;
     private WorkerPool pool;
     private JobStore store;
 
@@ -86,6 +92,7 @@ final class Engine implements AutoCloseable {
         wrap("sandflow.result.name", () -> OutputNames.resolve(resultNamePattern, "probe.json"));
         this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
         this.extraAgentEnv = agentEnv(s);
+        this.budgetCap = s.money("sandflow.budget.max-usd-total").orElse(java.math.BigDecimal.ZERO);
         this.agentTimeout = s.duration("sandflow.agent.timeout");
         this.maxOutputBytes = s.positiveInt("sandflow.agent.max-output");
         this.retry = wrap("sandflow.retry", () -> new RetryPolicy(s.positiveInt("sandflow.retry.max-attempts"),
@@ -117,9 +124,17 @@ final class Engine implements AutoCloseable {
             names.add(i < configured.size() ? configured.get(i) : "sandflow-" + (i + 1));
         }
         pool = new WorkerPool(settings.path("sandflow.workspace"), names);
+        int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
+        if (orphans > 0) {
+            LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
+        }
         sandbox.prepare(pool.all());
         store = JobStore.open(storeUrl(settings),
                 System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
+        int released = store.releaseOwnedBy(nodeId);
+        if (released > 0) {
+            LOG.info("{} job(s) this node was running when it last stopped are pending again", released);
+        }
         return this;
     }
 

@@ -126,7 +126,11 @@ public final class ResultSteps {
         JobParkedException cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, JobParkedException.class);
         String reason = cause == null ? "parked" : redactor.redact(cause.getMessage());
         if (job != null && job.jobId != 0) {
-            engine.store().park(job.jobId, job.fenceToken, reason);
+            if (cause != null && cause.isShutdown()) {
+                engine.store().release(job.jobId, job.fenceToken);
+            } else {
+                engine.store().park(job.jobId, job.fenceToken, reason);
+            }
         }
         if (job != null) {
             job.ending = "parked";

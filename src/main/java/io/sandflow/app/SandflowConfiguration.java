@@ -73,7 +73,10 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
-        breaker.onTransition(state -> control.execute(() -> pauseOrResumeIntake(context, state)));
+        breaker.onTransition(state -> control.execute(() -> {
+            pauseOrResumeIntake(context, state);
+            recordBreaker(state);
+        }));
     }
 
     private static void pauseOrResumeIntake(CamelContext context, CircuitBreaker.State state) {
@@ -86,6 +89,36 @@ public class SandflowConfiguration implements CamelConfiguration {
         } catch (Exception e) {
             LOG.warn("cannot {} intake: {}", state == CircuitBreaker.State.OPEN ? "pause" : "resume", e.getMessage());
         }
+    }
+
+    /** The breaker's state in the store, so that `status` shows it from another process. */
+    private void recordBreaker(CircuitBreaker.State state) {
+        try {
+            String until = breaker.openUntil() == null ? "" : " until " + breaker.openUntil();
+            engine.store().putState("breaker", state + until
+                    + (state == CircuitBreaker.State.CLOSED ? "" : ": " + breaker.reason()));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot record the breaker's state in the store: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Shutdown: no new attempt starts; running agents get sandflow.shutdown.grace to finish, then their trees are
+     * killed and their jobs go back to pending.
+     */
+    void beginShutdown(Duration grace) {
+        engine.stopping = true;
+        int running = engine.runner.running();
+        if (running > 0) {
+            LOG.info("stopping: {} agent(s) still running get {} to finish", running, AttemptSteps.human(grace));
+        }
+        control.schedule(() -> {
+            int killed = engine.runner.killAll();
+            if (killed > 0) {
+                LOG.warn("stopping: killed {} agent(s) still running after sandflow.shutdown.grace; their jobs "
+                        + "stay pending", killed);
+            }
+        }, grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** The settings plus the values the routes need in Camel's units. */

@@ -9,10 +9,25 @@ import java.time.Instant;
 public class JobParkedException extends RuntimeException {
 
     private final Instant retryNotBefore;
+    private final boolean shutdown;
 
     public JobParkedException(String reason, Instant retryNotBefore) {
+        this(reason, retryNotBefore, false);
+    }
+
+    private JobParkedException(String reason, Instant retryNotBefore, boolean shutdown) {
         super(reason);
         this.retryNotBefore = retryNotBefore;
+        this.shutdown = shutdown;
+    }
+
+    /** The job was stopped because Sandflow is shutting down: it goes back to pending, not parked. */
+    public static JobParkedException shutdown() {
+        return new JobParkedException("Sandflow is shutting down; the job stays pending", null, true);
+    }
+
+    public boolean isShutdown() {
+        return shutdown;
     }
 
     public Instant retryNotBefore() {

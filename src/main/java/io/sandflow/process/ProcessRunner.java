@@ -38,6 +38,7 @@ public final class ProcessRunner {
     private final boolean procfs;
     private final Duration killGrace;
     private final Duration drainWait;
+    private final java.util.Map<Long, Process> live = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Uses setsid and kill from the system when present, a 2 s SIGTERM grace and a 2 s wait for the readers. */
     public ProcessRunner() {
@@ -70,6 +71,14 @@ public final class ProcessRunner {
      * @throws InterruptedIOException when the calling thread is interrupted; the process tree is killed first
      */
     public ProcessOutcome run(ProcessSpec spec) throws IOException {
+        return run(spec, started -> { });
+    }
+
+    /**
+     * Like {@link #run(ProcessSpec)}, and tells {@code onStart} the child's handle as soon as it runs, so that a
+     * caller can record it (to kill an orphaned tree after a crash of this JVM).
+     */
+    public ProcessOutcome run(ProcessSpec spec, java.util.function.Consumer<ProcessHandle> onStart) throws IOException {
         Objects.requireNonNull(spec, "spec");
         long started = System.nanoTime();
         String executable = spec.argv().get(0);
@@ -90,6 +99,63 @@ public final class ProcessRunner {
             throw new IOException("Cannot run \"" + executable + "\"" + (spec.workingDir() == null ? ""
                     : " in " + spec.workingDir()) + ": " + e.getMessage(), e);
         }
+        long pid = process.pid();
+        live.put(pid, process);
+        try {
+            onStart.accept(process.toHandle());
+            return supervise(spec, process, started, executable);
+        } finally {
+            live.remove(pid);
+        }
+    }
+
+    /**
+     * Kills every process tree this runner is running now (shutdown after the grace period). Each call to
+     * {@link #run} then returns with the tree dead.
+     */
+    public int killAll() {
+        int n = 0;
+        for (Process process : live.values()) {
+            if (setsid != null) {
+                ProcessTree.signalGroup(killCommand, process.pid(), "KILL");
+            }
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            n++;
+        }
+        return n;
+    }
+
+    /** How many children run now. */
+    public int running() {
+        return live.size();
+    }
+
+    /**
+     * Kills a tree left behind by an earlier JVM (kill -9), identified by the pid and start time it recorded;
+     * a pid reused by an unrelated process (another start time) is left alone.
+     *
+     * @return whether a live tree was found and killed
+     */
+    public boolean killOrphan(long pid, java.time.Instant startedAt) {
+        java.util.Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        if (handle.isEmpty() || !ProcessTree.isRunning(handle.get())) {
+            return false;
+        }
+        java.util.Optional<java.time.Instant> actual = handle.get().info().startInstant();
+        if (actual.isEmpty() || Math.abs(actual.get().toEpochMilli() - startedAt.toEpochMilli()) > 1000) {
+            return false;
+        }
+        handle.get().descendants().forEach(ProcessHandle::destroyForcibly);
+        if (setsid != null) {
+            ProcessTree.signalGroup(killCommand, pid, "KILL");
+        }
+        handle.get().destroyForcibly();
+        return true;
+    }
+
+    private ProcessOutcome supervise(ProcessSpec spec, Process process, long started, String executable)
+            throws IOException {
         long pid = process.pid();
 
         StreamCapture out = new StreamCapture(spec.maxStdoutBytes(), spec.tailBytes());
