@@ -43,6 +43,7 @@ final class Engine implements AutoCloseable {
     final Path failed;
     final Path archive;
     final String nodeId;
+    final String host = hostName();
     final Duration lease;
     final InputCheck inputCheck;
     final PromptRenderer prompt;
@@ -131,6 +132,7 @@ final class Engine implements AutoCloseable {
         sandbox.prepare(pool.all());
         store = JobStore.open(storeUrl(settings),
                 System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
+        store.nodeStarted(nodeId, host);
         int released = store.releaseOwnedBy(nodeId);
         if (released > 0) {
             LOG.info("{} job(s) this node was running when it last stopped are pending again", released);
@@ -239,13 +241,15 @@ final class Engine implements AutoCloseable {
     }
 
     private static String defaultNodeId(Path workDir) {
-        String host;
+        return hostName() + ":" + Integer.toHexString(workDir.toString().hashCode());
+    }
+
+    private static String hostName() {
         try {
-            host = InetAddress.getLocalHost().getHostName();
+            return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
-            host = "localhost";
+            return "localhost";
         }
-        return host + ":" + Integer.toHexString(workDir.toString().hashCode());
     }
 
     private static <T> T wrap(String setting, java.util.function.Supplier<T> build) {

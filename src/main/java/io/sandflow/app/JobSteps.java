@@ -125,4 +125,10 @@ public final class JobSteps {
                     + "'s workspace: " + e.getMessage(), null);
         }
     }
+
+    /** Renews this node's claims on the jobs it runs and records a heartbeat (housekeeping route). */
+    public void renewClaims() {
+        engine.store().renewLeases(engine.nodeId, engine.lease);
+        engine.store().heartbeat(engine.nodeId, engine.host, engine.pool().busy());
+    }
 }

@@ -135,6 +135,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         props.setProperty("derived.intake.check-ms", Long.toString(check));
         props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
         props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
+        props.setProperty("derived.lease.renew-ms", Long.toString(Math.max(100, engine.lease.toMillis() / 3)));
         int perMinute = settings.positiveInt("sandflow.rate.per-minute");
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
         return props;
