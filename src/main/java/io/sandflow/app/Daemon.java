@@ -116,6 +116,8 @@ final class Daemon {
         props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
         int perMinute = settings.positiveInt("sandflow.rate.per-minute");
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
+        // sandbox: as many consumer threads as the pool has sandboxes (a short names list caps the workers)
+        props.setProperty("sandflow.workers", Integer.toString(engine.workers));
         props.setProperty("camel.main.name", "sandflow");
         props.setProperty("camel.main.shutdownTimeout", Long.toString(Math.max(1, grace.toSeconds())));
         props.setProperty("camel.main.shutdownSuppressLoggingOnTimeout", "true");
