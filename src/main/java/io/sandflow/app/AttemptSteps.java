@@ -88,6 +88,16 @@ public final class AttemptSteps {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
         ProcessOutcome outcome = exchange.getIn().getBody(AgentExec.Result.class).outcome();
         job.outcome = outcome;
+        java.util.Optional<String> sandboxFailure = engine.sandbox.failureOf(job.workspace, outcome);
+        if (sandboxFailure.isPresent() && !engine.stopping) {
+            engine.pool().recordSandboxFailure(job.workspace, sandboxFailure.get());
+            if (engine.pool().isRetired(job.workspace)) {
+                // The job holds this sandbox for life: park it so that its next lease picks a healthy one
+                throw new JobParkedException(sandboxFailure.get() + "; the sandbox is retired, the job waits", null);
+            }
+            throw new JobFailure(FailureClass.TRANSIENT, sandboxFailure.get());
+        }
+        engine.pool().recordSuccess(job.workspace);
         if (outcome.stdoutTruncated()) {
             exchange.setProperty(PENDING_FAILURE, new JobFailure(FailureClass.INVALID_OUTPUT,
                     "the agent printed " + outcome.stdoutTotalBytes() + " bytes, more than sandflow.agent.max-output="

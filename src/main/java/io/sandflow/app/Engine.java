@@ -56,6 +56,7 @@ final class Engine implements AutoCloseable {
     final Sandbox sandbox;
     final RetryPolicy retry;
     final int workers;
+    final int maxSandboxFailures;
     /** sandflow.agent.env.NAME=value entries, passed to every agent process. */
     final Map<String, String> extraAgentEnv;
     final ProcessRunner runner = new ProcessRunner();
@@ -74,7 +75,8 @@ final class Engine implements AutoCloseable {
         this.outbox = s.path("sandflow.outbox");
         this.failed = s.path("sandflow.failed");
         this.archive = s.path("sandflow.archive");
-        this.workers = s.positiveInt("sandflow.workers");
+        // sandbox: a names list shorter than sandflow.workers caps the number of workers
+        this.workers = wrap("sandflow.sandbox.names", () -> sandboxNames(s)).size();
         this.lease = s.duration("sandflow.cluster.lease");
         this.nodeId = s.optional("sandflow.node.id").orElseGet(() -> defaultNodeId(s.workDir()));
         String include = s.required("sandflow.include");
@@ -102,7 +104,15 @@ final class Engine implements AutoCloseable {
                 s.decimal("sandflow.retry.backoff.jitter", 0, 1)));
         this.sandbox = wrap("sandflow.sandbox.kind", () -> Sandboxes.create(s.required("sandflow.sandbox.kind"),
                 s.optional("sandflow.sandbox.command").orElse(""), s.bool("sandflow.sandbox.allow-unsandboxed"),
-                s.list("sandflow.sandbox.network.allow"), secretPaths(s)));
+                s.list("sandflow.sandbox.network.allow"), secretPaths(s), s.duration("sandflow.sandbox.call-timeout"),
+                runner));
+        this.maxSandboxFailures = s.positiveInt("sandflow.sandbox.max-failures");
+    }
+
+    /** sandbox: one sandbox name per worker, from sandflow.sandbox.names or the prefix. */
+    private static List<String> sandboxNames(Settings s) {
+        return WorkerPool.sandboxNames(s.positiveInt("sandflow.workers"), s.list("sandflow.sandbox.names"),
+                s.required("sandflow.sandbox.name-prefix"));
     }
 
     /** Reads and checks every setting; opens nothing. */
@@ -119,17 +129,14 @@ final class Engine implements AutoCloseable {
         for (Path dir : List.of(inbox, outbox, failed, archive)) {
             Files.createDirectories(dir);
         }
-        List<String> names = new ArrayList<>();
-        List<String> configured = settings.list("sandflow.sandbox.names");
-        for (int i = 0; i < workers; i++) {
-            names.add(i < configured.size() ? configured.get(i) : "sandflow-" + (i + 1));
-        }
-        pool = new WorkerPool(settings.path("sandflow.workspace"), names);
+        // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
+        // start-up fails with one sentence (SandboxException) only when none is left
+        pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
         int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
         if (orphans > 0) {
             LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
         }
-        sandbox.prepare(pool.all());
+        pool.prepare(sandbox);
         store = JobStore.open(storeUrl(settings),
                 System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
         store.nodeStarted(nodeId, host);

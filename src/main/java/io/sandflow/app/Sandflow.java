@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * Sandflow's command line: {@code run}, {@code run --once}, {@code render FILE}, {@code demo}.
+ * Sandflow's command line: {@code run}, {@code run --once}, {@code render FILE}, {@code demo}, {@code doctor}.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
-        subcommands = {Sandflow.Run.class, Sandflow.Render.class, Sandflow.Demo.class})
+        subcommands = {Sandflow.Run.class, Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -47,7 +47,8 @@ public final class Sandflow {
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Sandflow());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof ConfigException) {
+            // sandbox: no usable sandbox at start is, like a bad setting, one sentence and exit 2
+            if (e instanceof ConfigException || e instanceof io.sandflow.sandbox.SandboxException) {
                 cmd.getErr().println("sandflow: " + e.getMessage());
                 return Daemon.CONFIG_ERROR;
             }
@@ -86,6 +87,18 @@ public final class Sandflow {
         @Override
         public Integer call() throws Exception {
             return new RenderCommand(top.settings()).render(file, System.out);
+        }
+    }
+
+    @Command(name = "doctor", description = "Check the agent CLI, the sandbox tool and its sandboxes, the API key, "
+            + "the folders and the store; say what is missing (exit 0 when nothing is, 1 otherwise).")
+    static final class Doctor implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @Override
+        public Integer call() {
+            return new DoctorCommand().run(top.settings(), System.out);
         }
     }
 

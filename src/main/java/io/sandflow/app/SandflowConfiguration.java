@@ -127,6 +127,8 @@ public class SandflowConfiguration implements CamelConfiguration {
         Properties props = settings.asProperties();
         // Camel resolves file URIs against the JVM's folder, which need not be the working folder (-C)
         props.setProperty("sandflow.inbox", engine.inbox.toString());
+        // As many worker threads as the pool has sandboxes (a short sandflow.sandbox.names list caps the workers)
+        props.setProperty("sandflow.workers", Integer.toString(engine.workers));
         Duration settle = settings.duration("sandflow.intake.settle");
         // A file still being written is skipped for this poll (not waited on), so one slow upload never holds up
         // the files behind it

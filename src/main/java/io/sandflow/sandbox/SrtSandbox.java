@@ -3,6 +3,7 @@ package io.sandflow.sandbox;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sandflow.process.ProcessOutcome;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Anthropic's sandbox-runtime ({@code srt}): bubblewrap on Linux, sandbox-exec on macOS. Each worker gets its own
@@ -21,10 +23,14 @@ import java.util.Map;
 public final class SrtSandbox implements Sandbox {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> HOME_SECRETS = List.of(".ssh", ".aws", ".config/gcloud", ".azure", ".gnupg",
+            ".docker", ".kube", ".netrc", ".git-credentials", ".config/gh", ".npmrc", ".pypirc", ".claude",
+            ".claude.json", ".config/sandflow");
 
     private final String command;
     private final List<String> allowedHosts;
     private final List<Path> secretPaths;
+    private final Path userHome;
 
     /**
      * @param command      the srt executable
@@ -32,9 +38,15 @@ public final class SrtSandbox implements Sandbox {
      * @param secretPaths  paths no agent may read (the store, Sandflow's config, credentials folders)
      */
     public SrtSandbox(String command, List<String> allowedHosts, List<Path> secretPaths) {
+        this(command, allowedHosts, secretPaths, Path.of(System.getProperty("user.home")));
+    }
+
+    /** @param userHome the real home whose credential folders are hidden (tests pass a fake one) */
+    SrtSandbox(String command, List<String> allowedHosts, List<Path> secretPaths, Path userHome) {
         this.command = command;
         this.allowedHosts = List.copyOf(allowedHosts);
         this.secretPaths = List.copyOf(secretPaths);
+        this.userHome = userHome.toAbsolutePath();
     }
 
     @Override
@@ -47,8 +59,10 @@ public final class SrtSandbox implements Sandbox {
         return true;
     }
 
+    /** Writes each worker's settings file; a worker whose file cannot be written is unusable. */
     @Override
-    public void prepare(List<Workspace> workspaces) {
+    public Map<Workspace, String> prepare(List<Workspace> workspaces) {
+        Map<Workspace, String> unusable = new java.util.LinkedHashMap<>();
         for (Workspace ws : workspaces) {
             List<Path> others = new ArrayList<>();
             for (Workspace other : workspaces) {
@@ -60,9 +74,11 @@ public final class SrtSandbox implements Sandbox {
                 Files.write(settingsFile(ws), settings(ws, others), java.nio.file.StandardOpenOption.CREATE,
                         java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write srt settings for worker " + ws.index(), e);
+                unusable.put(ws, "sandbox srt (worker " + ws.index() + "): cannot write its settings file "
+                        + settingsFile(ws) + " (" + e.getMessage() + ")");
             }
         }
+        return unusable;
     }
 
     /** The settings file lives beside the workspace, not in it, so the agent cannot rewrite its own policy. */
@@ -78,13 +94,15 @@ public final class SrtSandbox implements Sandbox {
         network.putArray("deniedDomains");
         ObjectNode fs = root.putObject("filesystem");
         ArrayNode denyRead = fs.putArray("denyRead");
-        String home = System.getProperty("user.home");
-        for (String secret : List.of(".ssh", ".aws", ".config/gcloud", ".gnupg", ".docker", ".kube", ".netrc")) {
-            denyRead.add(Path.of(home, secret).toString());
+        // The agent's HOME is its own folder in the workspace, so nothing of the real home is needed: hide where
+        // credentials usually live, including the real Claude login, which the agent must not copy.
+        for (String secret : HOME_SECRETS) {
+            denyRead.add(userHome.resolve(secret).toString());
         }
         secretPaths.forEach(p -> denyRead.add(p.toAbsolutePath().toString()));
         otherWorkspaces.forEach(p -> denyRead.add(p.toAbsolutePath().toString()));
         fs.putArray("allowRead");
+        // The workspace holds the agent's input, output, home and temp folder; nothing else may change.
         ArrayNode allowWrite = fs.putArray("allowWrite");
         allowWrite.add(ws.root().toAbsolutePath().toString());
         fs.putArray("denyWrite");
@@ -104,5 +122,17 @@ public final class SrtSandbox implements Sandbox {
         argv.add("--");
         argv.addAll(agentArgv);
         return argv;
+    }
+
+    /** srt refuses to start (missing bubblewrap, socat or ripgrep; bad settings) with an error and no stdout. */
+    @Override
+    public Optional<String> failureOf(Workspace ws, ProcessOutcome outcome) {
+        if (outcome.timedOut() || outcome.exitCode() == 0 || outcome.stdoutTotalBytes() > 0) {
+            return Optional.empty();
+        }
+        String[] lines = outcome.stderrTail().strip().split("\\R");
+        String last = lines[lines.length - 1].strip();
+        return Optional.of("sandbox srt (worker " + ws.index() + "): `" + command + "` failed with exit "
+                + outcome.exitCode() + " and printed nothing" + (last.isEmpty() ? "" : ": " + last));
     }
 }

@@ -1,0 +1,25 @@
+package io.sandflow.sandbox;
+
+import java.util.Locale;
+
+/**
+ * Which environment variables hold secrets. Such a value may reach a process only through its environment,
+ * never through an argv, which every user of the machine can read with {@code ps}.
+ */
+public final class Secrets {
+
+    private static final String[] SUFFIXES = {"_KEY", "_TOKEN", "_SECRET", "_PASSWORD"};
+
+    private Secrets() {
+    }
+
+    public static boolean isSecretName(String name) {
+        String upper = name.toUpperCase(Locale.ROOT);
+        for (String suffix : SUFFIXES) {
+            if (upper.endsWith(suffix)) {
+                return true;
+            }
+        }
+        return upper.equals("ANTHROPIC_API_KEY") || upper.contains("PASSWORD") || upper.contains("CREDENTIAL");
+    }
+}
