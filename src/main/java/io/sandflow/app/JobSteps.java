@@ -52,35 +52,50 @@ public final class JobSteps {
         } catch (NoSuchFileException e) {
             return;
         }
-        if (Files.exists(engine.outbox.resolve(job.outputName))) {
-            // The seed's resume rule: an output already in the outbox means this input is done
-            engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
-            AtomicFiles.moveInto(file, engine.archive);
-            LOG.info("{}: {} already exists in the outbox; not run again", job.name, job.outputName);
-            job.ending = "skipped";
-            progress.finished(exchange);
-            return;
-        }
         JobStore.Claim claim = engine.store().claim(job.key, engine.nodeId, engine.lease);
         switch (claim.status()) {
             case CLAIMED -> {
                 job.jobId = claim.jobId();
                 job.fenceToken = claim.fenceToken();
+                if (Files.exists(engine.outbox.resolve(job.outputName))) {
+                    // The seed's resume rule: an output already in the outbox means this input is done. Checked
+                    // under the claim, so that a node finishing the same job right now is never second-guessed.
+                    engine.store().complete(job.jobId, job.fenceToken, new io.sandflow.store.JobOutcome(0,
+                            java.time.Duration.ZERO, java.math.BigDecimal.ZERO, 0, 0, 0, null, null, null,
+                            job.outputName));
+                    moveAway(file, engine.archive);
+                    LOG.info("{}: {} already exists in the outbox; not run again", job.name, job.outputName);
+                    job.ending = "skipped";
+                    progress.finished(exchange);
+                    return;
+                }
                 exchange.setProperty(RUNNABLE, true);
             }
             case ALREADY_DONE -> {
-                AtomicFiles.moveInto(file, engine.archive);
+                moveAway(file, engine.archive);
                 LOG.info("{}: the same content already succeeded; archived without running", job.name);
                 job.ending = "skipped";
                 progress.finished(exchange);
             }
             case ALREADY_FAILED -> {
-                AtomicFiles.moveInto(file, engine.failed);
+                moveAway(file, engine.failed);
                 LOG.info("{}: the same content already failed (see failed/); not run again", job.name);
                 job.ending = "skipped";
                 progress.finished(exchange);
             }
             case BUSY -> LOG.debug("{}: another node holds this job", job.name);
+        }
+    }
+
+    /**
+     * Moves a finished input out of the inbox. In a cluster the node that ran the job may have moved it already,
+     * between this node's poll and its claim: then there is nothing left to do.
+     */
+    private static void moveAway(Path file, Path dir) throws IOException {
+        try {
+            AtomicFiles.moveInto(file, dir);
+        } catch (NoSuchFileException gone) {
+            LOG.debug("{} was already moved by another node", file.getFileName());
         }
     }
 

@@ -58,8 +58,10 @@ public final class ResultSteps {
     /** Moves the finished input to the archive. */
     public void archive(Exchange exchange) throws IOException {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        if (Files.exists(job.inboxFile)) {
+        try {
             AtomicFiles.moveInto(job.inboxFile, engine.archive);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // Another node, seeing the job done, archived the input between our write and this move
         }
     }
 
