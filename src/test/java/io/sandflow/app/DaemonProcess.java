@@ -1,0 +1,118 @@
+package io.sandflow.app;
+
+import io.sandflow.store.JobRecord;
+import io.sandflow.store.JobStore;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Sandflow as a real child JVM over a {@link Workdir}, for tests that must signal it (SIGKILL, SIGTERM):
+ * {@code java -cp <this JVM's class path> io.sandflow.app.Sandflow -C DIR -Dk=v... run [--once]}. Surefire's class
+ * path may be a manifest-only booter jar, which works with -cp. The child's console goes to {@code daemon.log} in the
+ * working folder, appended across restarts, and can be printed into the test's output.
+ */
+final class DaemonProcess {
+
+    private DaemonProcess() {
+    }
+
+    /** Starts the daemon with the work folder's settings; {@code command} is e.g. "run" or "run", "--once". */
+    static Process start(Workdir work, String... command) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Dfile.encoding=UTF-8");
+        // quicker start-up on a small CI machine; the daemon does little CPU work of its own
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Sandflow.class.getName());
+        cmd.add("-C");
+        cmd.add(work.root.toString());
+        work.settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of(command));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.root.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(work).toFile()));
+        pb.environment().put("LANG", "C.UTF-8");
+        pb.environment().put("LC_ALL", "C.UTF-8");
+        Files.writeString(log(work), "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        return pb.start();
+    }
+
+    static Path log(Workdir work) {
+        return work.root.resolve("daemon.log");
+    }
+
+    /** Copies the children's console into this test's output (surefire's *-output.txt). */
+    static void printLog(Workdir work) {
+        try {
+            if (Files.exists(log(work))) {
+                System.out.println("----- daemon.log of " + work.root + " -----");
+                System.out.println(Files.readString(log(work), StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            System.out.println("cannot read daemon.log: " + e);
+        }
+    }
+
+    /** Every stand-in call: job name to the number of calls, from STANDIN_LOG. */
+    static Map<String, Integer> callsPerJob(Workdir work) {
+        Map<String, Integer> calls = new TreeMap<>();
+        for (String[] call : calls(work)) {
+            calls.merge(call[2], 1, Integer::sum);
+        }
+        return calls;
+    }
+
+    /** The stand-in log's lines split as {epoch-ms, behaviour, job name, attempt=n, pid=p}; names have no spaces. */
+    static List<String[]> calls(Workdir work) {
+        if (!Files.exists(work.agentLog)) {
+            return List.of();
+        }
+        try (Stream<String> lines = Files.lines(work.agentLog, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> !l.isBlank()).map(l -> l.split(" ")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static long callCount(Workdir work) {
+        return calls(work).size();
+    }
+
+    /** The pids the stand-in logged for its calls (the agent processes themselves). */
+    static List<Long> agentPids(Workdir work) {
+        return calls(work).stream().map(c -> Long.parseLong(c[4].substring("pid=".length()))).toList();
+    }
+
+    /** Stand-in processes still alive, by their command line naming this work folder's copy of the script. */
+    static List<ProcessHandle> liveStandins(Workdir work) {
+        String script = work.root.resolve("bin").toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(script)).orElse(false))
+                .filter(p -> Workdir.running(p.pid()))
+                .toList();
+    }
+
+    /** The ledger rows per input name, read once the daemon that had the store open has exited. */
+    static Map<String, List<JobRecord>> ledger(Workdir work, List<String> names) {
+        Map<String, List<JobRecord>> rows = new LinkedHashMap<>();
+        try (JobStore store = JobStore.open("jdbc:h2:" + work.root.resolve("data/sandflow"), null, null)) {
+            for (String name : names) {
+                rows.put(name, store.findByName(name));
+            }
+        }
+        return rows;
+    }
+}
