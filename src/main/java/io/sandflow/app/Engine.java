@@ -137,6 +137,8 @@ final class Engine implements AutoCloseable {
             LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
         }
         pool.prepare(sandbox);
+        removeTempFiles(outbox);
+        removeTempFiles(failed);
         store = JobStore.open(storeUrl(settings),
                 System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
         store.nodeStarted(nodeId, host);
@@ -182,6 +184,18 @@ final class Engine implements AutoCloseable {
         }
     }
 
+    /** A kill -9 between writing a result's temp file and publishing it leaves the temp file: remove it. */
+    private static void removeTempFiles(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".sandflow-") && n.endsWith(".tmp")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
     /**
      * The agent must exist where it runs. With a VM sandbox (sbx, docker-sandbox) it lives inside the sandbox,
      * which the sandbox's own preparation checks.
@@ -195,22 +209,28 @@ final class Engine implements AutoCloseable {
         }
     }
 
-    /** An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's. */
+    /**
+     * An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's; and H2
+     * must write each commit before it returns (WRITE_DELAY=0), or a kill -9 loses the last half second of the
+     * ledger while the files it describes have already moved.
+     */
     static String storeUrl(Settings s) {
         String url = s.required("sandflow.store.url");
-        for (String prefix : List.of("jdbc:h2:file:", "jdbc:h2:")) {
-            if (url.startsWith(prefix)) {
-                String rest = url.substring(prefix.length());
-                if (rest.startsWith("./") || rest.startsWith("../")) {
-                    int semi = rest.indexOf(';');
-                    String file = semi < 0 ? rest : rest.substring(0, semi);
-                    String options = semi < 0 ? "" : rest.substring(semi);
-                    return prefix + s.workDir().resolve(file).normalize() + options;
-                }
-                return url;
-            }
+        if (!url.startsWith("jdbc:h2:") || url.startsWith("jdbc:h2:mem:") || url.startsWith("jdbc:h2:tcp:")) {
+            return url;
         }
-        return url;
+        String prefix = url.startsWith("jdbc:h2:file:") ? "jdbc:h2:file:" : "jdbc:h2:";
+        String rest = url.substring(prefix.length());
+        int semi = rest.indexOf(';');
+        String file = semi < 0 ? rest : rest.substring(0, semi);
+        String options = semi < 0 ? "" : rest.substring(semi);
+        if (file.startsWith("./") || file.startsWith("../")) {
+            file = s.workDir().resolve(file).normalize().toString();
+        }
+        if (!options.toUpperCase(Locale.ROOT).contains(";WRITE_DELAY=")) {
+            options += ";WRITE_DELAY=0";
+        }
+        return prefix + file + options;
     }
 
     private static Map<String, String> agentEnv(Settings s) {

@@ -74,17 +74,25 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
         breaker.onTransition(state -> control.execute(() -> {
-            pauseOrResumeIntake(context, state);
             recordBreaker(state);
+            pauseOrResumeIntake(context, state);
         }));
     }
 
+    /**
+     * Pauses or resumes only the inbox poller. Suspending the whole route would wait for its in-flight jobs, which
+     * are exactly the ones the breaker is parking, and would block this thread meanwhile.
+     */
     private static void pauseOrResumeIntake(CamelContext context, CircuitBreaker.State state) {
         try {
+            org.apache.camel.Route intake = context.getRoute("intake");
+            if (intake == null) {
+                return;
+            }
             if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
-                context.getRouteController().suspendRoute("intake");
+                org.apache.camel.support.service.ServiceHelper.suspendService(intake.getConsumer());
             } else {
-                context.getRouteController().resumeRoute("intake");
+                org.apache.camel.support.service.ServiceHelper.resumeService(intake.getConsumer());
             }
         } catch (Exception e) {
             LOG.warn("cannot {} intake: {}", state == CircuitBreaker.State.OPEN ? "pause" : "resume", e.getMessage());

@@ -64,7 +64,7 @@ class ClusterTest {
             seed.ask(String.format("input-%03d.json", i), "slow");
         }
         Map<String, String> env = Map.of("SANDFLOW_STORE_USER", "postgres");
-        List<DaemonProcess> nodes = new ArrayList<>();
+        List<Process> nodes = new ArrayList<>();
         try {
             for (int n = 1; n <= 3; n++) {
                 Path nodeDir = Files.createDirectories(dir.resolve("node-" + n));
@@ -84,7 +84,7 @@ class ClusterTest {
             }
 
             await().atMost(Duration.ofMinutes(2)).until(() -> seed.names(seed.outbox()).size() >= FILES / 3);
-            nodes.get(1).kill();
+            nodes.get(1).destroyForcibly().waitFor();
             Instant killedAt = Instant.now();
             List<String> orphaned;
             try (JobStore store = JobStore.open(url(), "postgres", null)) {
@@ -92,8 +92,8 @@ class ClusterTest {
             }
 
             await().atMost(Duration.ofMinutes(3)).until(() -> seed.names(seed.inbox()).isEmpty());
-            for (DaemonProcess node : List.of(nodes.get(0), nodes.get(2))) {
-                assertThat(node.terminate(Duration.ofSeconds(30))).isNotEqualTo(-1);
+            for (Process node : List.of(nodes.get(0), nodes.get(2))) {
+                assertThat(DaemonProcess.terminate(node, Duration.ofSeconds(30))).isNotEqualTo(-1);
             }
 
             List<String> outputs = seed.names(seed.outbox());
@@ -124,8 +124,8 @@ class ClusterTest {
             System.out.printf("cluster: %d files, node-2 killed holding %d job(s), %d extra agent run(s)%n",
                     FILES, orphaned.size(), extraRuns);
         } finally {
-            for (DaemonProcess node : nodes) {
-                node.close();
+            for (Process node : nodes) {
+                node.destroyForcibly().waitFor();
             }
         }
     }
