@@ -3,6 +3,7 @@ package io.sandflow.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -107,6 +108,13 @@ public final class AgentCommand {
             JsonNode schema = JSON.readTree(schemaJson);
             if (schema == null || schema.isMissingNode()) {
                 throw new IllegalArgumentException("sandflow.result.schema is empty");
+            }
+            if (schema instanceof ObjectNode object) {
+                // The CLI compiles the schema as draft-07 and, when that fails, silently offers no StructuredOutput
+                // tool at all (seen on 2.1.x: a "$schema" naming draft 2019-09 or 2020-12 is enough). The keywords
+                // our schemas use mean the same in both drafts, and Sandflow validates the result itself against
+                // the file as written, dialect included; so the CLI gets the schema without its dialect line.
+                object.remove("$schema");
             }
             return JSON.writeValueAsString(schema);
         } catch (JsonProcessingException e) {

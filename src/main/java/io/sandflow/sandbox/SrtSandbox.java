@@ -31,6 +31,7 @@ public final class SrtSandbox implements Sandbox {
     private final List<String> allowedHosts;
     private final List<Path> secretPaths;
     private final Path userHome;
+    private final boolean clearNoProxy;
 
     /**
      * @param command      the srt executable
@@ -47,6 +48,41 @@ public final class SrtSandbox implements Sandbox {
         this.allowedHosts = List.copyOf(allowedHosts);
         this.secretPaths = List.copyOf(secretPaths);
         this.userHome = userHome.toAbsolutePath();
+        this.clearNoProxy = allowedHosts.stream().anyMatch(SrtSandbox::isHostLocal);
+    }
+
+    /**
+     * Whether an allowlist entry names the host's loopback or a private-network address literal. srt puts exactly
+     * those in the sandbox's NO_PROXY, yet inside its network namespace there is no route to them except its proxy:
+     * a client honouring NO_PROXY connects to the namespace's own empty loopback and is refused. When such an
+     * address is allowlisted on purpose (an API gateway on the LAN, a test stand-in on 127.0.0.1), the agent must
+     * send that traffic through the proxy too, where the allowlist still decides.
+     */
+    static boolean isHostLocal(String entry) {
+        String host = entry.trim().toLowerCase(java.util.Locale.ROOT);
+        if (host.startsWith("[")) {
+            return host.startsWith("[::1]");
+        }
+        int colon = host.indexOf(':');
+        if (colon >= 0) {
+            host = host.substring(0, colon);
+        }
+        if (host.equals("localhost") || host.equals("::1")) {
+            return true;
+        }
+        String[] parts = host.split("\\.");
+        if (parts.length != 4) {
+            return false;
+        }
+        int[] octets = new int[4];
+        for (int i = 0; i < 4; i++) {
+            if (!parts[i].matches("\\d{1,3}")) {
+                return false;
+            }
+            octets[i] = Integer.parseInt(parts[i]);
+        }
+        return octets[0] == 127 || octets[0] == 10 || (octets[0] == 172 && octets[1] >= 16 && octets[1] <= 31)
+                || (octets[0] == 192 && octets[1] == 168) || (octets[0] == 169 && octets[1] == 254);
     }
 
     @Override
@@ -120,6 +156,10 @@ public final class SrtSandbox implements Sandbox {
         argv.add("-s");
         argv.add(settingsFile(ws).toAbsolutePath().toString());
         argv.add("--");
+        if (clearNoProxy) {
+            // See isHostLocal: srt sets NO_PROXY inside the sandbox, so only a command run inside can unset it.
+            argv.addAll(List.of("env", "-u", "NO_PROXY", "-u", "no_proxy"));
+        }
         argv.addAll(agentArgv);
         return argv;
     }

@@ -62,6 +62,14 @@ class AgentCommandTest {
     }
 
     @Test
+    void theSchemaReachesTheCliWithoutItsDialectLine() {
+        String schema = "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": \"x\","
+                + " \"type\": \"object\"}";
+        assertThat(AgentCommand.argv(AgentSettings.defaults(), schema))
+                .containsSubsequence("--json-schema", "{\"$id\":\"x\",\"type\":\"object\"}");
+    }
+
+    @Test
     void noSchemaMeansNoSchemaFlag() {
         assertThat(AgentCommand.argv(AgentSettings.defaults(), null)).doesNotContain("--json-schema");
     }
