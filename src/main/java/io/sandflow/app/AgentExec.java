@@ -14,11 +14,13 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * Plugs Sandflow's process runner into camel-exec. camel-exec's own executor cannot set the environment, and its
@@ -86,9 +88,16 @@ final class AgentExec {
     static final class Executor implements ExecCommandExecutor {
         private final ProcessRunner runner;
         private final AtomicInteger running = new AtomicInteger();
+        private final BiConsumer<Duration, ProcessOutcome> timing;
 
         Executor(ProcessRunner runner) {
+            this(runner, (took, outcome) -> { });
+        }
+
+        /** With {@code timing} told how long each agent run took and how it ended (the attempt histogram). */
+        Executor(ProcessRunner runner, BiConsumer<Duration, ProcessOutcome> timing) {
             this.runner = runner;
+            this.timing = timing;
         }
 
         @Override
@@ -98,8 +107,11 @@ final class AgentExec {
             }
             running.incrementAndGet();
             Path pidFile = pidFile(agent.spec);
+            long start = System.nanoTime();
             try {
-                return new Result(command, runner.run(agent.spec, started -> recordPid(pidFile, started)));
+                ProcessOutcome outcome = runner.run(agent.spec, started -> recordPid(pidFile, started));
+                timing.accept(Duration.ofNanos(System.nanoTime() - start), outcome);
+                return new Result(command, outcome);
             } finally {
                 running.decrementAndGet();
                 if (pidFile != null) {

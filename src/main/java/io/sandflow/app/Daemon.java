@@ -50,8 +50,13 @@ final class Daemon {
         }
         try (Engine opened = engine.open()) {
             SandflowConfiguration camel = new SandflowConfiguration(engine);
+            if (once) {
+                camel.progress().liveBarIfTerminal();
+            }
             Main main = new Main();
             main.configure().addConfiguration(camel);
+            // Camel Main configures itself (camel.management.*, camel.metrics.*) before the configuration class runs
+            camel.camelMainProperties().forEach(main::addOverrideProperty);
             main.configure().withRoutesIncludePattern(SandflowConfiguration.routesPattern(settings.workDir()));
             main.configure().withName("sandflow");
             // Camel waits past the grace so that jobs whose agents were killed can still record that they are pending

@@ -1,114 +1,227 @@
 package io.sandflow.app;
 
+import io.sandflow.job.FailureClass;
+import io.sandflow.job.JobFailure;
+import io.sandflow.job.JobState;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.camel.Exchange;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
-import java.util.stream.Stream;
+import java.util.Optional;
 
 /**
- * One log line per finished job (bean {@code progress}), with counts and an ETA from recent throughput:
+ * One log line per finished job (bean {@code progress}), with counts over everything the store knows plus the
+ * inbox, and an ETA from recent throughput:
  * {@code [37/580] ok ajgt.json 2m13s $0.41 · done 37 failed 1 parked 0 pending 542 · ETA 3h10m}.
+ * With {@code run --once} on a terminal, a live progress bar shows the same figures instead of the lines.
  */
 public final class Progress {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.progress");
-    private static final Duration INBOX_RECOUNT = Duration.ofSeconds(2);
+    /** Jobs whose finish times give the throughput; enough to smooth one slow job, few enough to follow change. */
     private static final int WINDOW = 50;
+    /** Set on an exchange once its job is counted: parked jobs are counted at completion, the others earlier. */
+    private static final String REPORTED = "sandflowProgressReported";
 
-    private final Path inbox;
-    private final Predicate<String> include;
-    private final AtomicInteger done = new AtomicInteger();
-    private final AtomicInteger failed = new AtomicInteger();
-    private final AtomicInteger skipped = new AtomicInteger();
-    private final AtomicInteger parked = new AtomicInteger();
+    private final Standing standing;
+    private final Metrics metrics;
     private final Deque<Instant> recent = new ArrayDeque<>();
-    private volatile long inboxCount;
-    private volatile Instant inboxCountedAt = Instant.EPOCH;
+    private volatile ProgressBar bar;
 
-    Progress(Path inbox, String includeRegex) {
-        this.inbox = inbox;
-        this.include = java.util.regex.Pattern.compile(includeRegex).asMatchPredicate();
+    Progress(Standing standing, Metrics metrics) {
+        this.standing = standing;
+        this.metrics = metrics;
     }
 
-    public void finished(Exchange exchange) {
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        if (job == null || job.ending == null) {
+    /**
+     * Shows a live progress bar instead of log lines when the output is a terminal ({@code run --once}); with
+     * output going to a file or a pipe the lines stay, as a bar would only fill them with control characters.
+     */
+    void liveBarIfTerminal() {
+        if (System.console() == null || bar != null) {
             return;
         }
-        switch (job.ending) {
-            case "ok" -> done.incrementAndGet();
-            case "failed" -> failed.incrementAndGet();
-            case "skipped" -> skipped.incrementAndGet();
-            case "parked" -> parked.incrementAndGet();
-            default -> {
-                return;
+        Standing.View v = standing.view();
+        bar = new ProgressBarBuilder().setTaskName("sandflow").setInitialMax(v.total())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate()
+                .startsFrom(v.count(JobState.DONE) + v.count(JobState.FAILED), Duration.ZERO)
+                .setEtaFunction(state -> Optional.ofNullable(etaOrNull(standing.view(), pendingNow())))
+                .build();
+    }
+
+    /** Ends the live bar, leaving its last state on screen. */
+    void close() {
+        ProgressBar b = bar;
+        bar = null;
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    /** Counts the job on the exchange and reports it; a second call for the same exchange does nothing. */
+    public void finished(Exchange exchange) {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        if (job == null || job.ending == null || exchange.getProperty(REPORTED) != null) {
+            return;
+        }
+        exchange.setProperty(REPORTED, true);
+        try {
+            report(job, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
+        } catch (RuntimeException e) {
+            // Progress is for people watching; it must never fail the job it reports
+            LOG.debug("cannot report {}: {}", job.name, e.toString());
+        }
+    }
+
+    private void report(Job job, Exception cause) {
+        if (!isEnding(job.ending)) {
+            return;
+        }
+        standing.ended(job.ending);
+        metrics.jobEnded(job.ending, failureClass(job, cause));
+        Instant now = Instant.now();
+        if (job.ending.equals("ok") || job.ending.equals("failed")) {
+            synchronized (recent) {
+                recent.addLast(now);
+                while (recent.size() > WINDOW) {
+                    recent.removeFirst();
+                }
             }
         }
-        Instant now = Instant.now();
-        String eta;
+        Standing.View v = standing.view();
+        Counts c = counts(v);
+        String eta = Optional.ofNullable(etaOrNull(v, c.pending)).map(AttemptSteps::human).orElse("?");
+        ProgressBar b = bar;
+        if (b != null) {
+            b.maxHint(c.total);
+            b.stepTo(c.done + c.failed);
+            b.setExtraMessage(String.format("%s %s · failed %d parked %d", job.ending, job.name, c.failed, c.parked));
+        }
+        if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
+            String line = String.format("[%d/%d] %s %s %s $%.2f · done %d failed %d parked %d pending %d · ETA %s",
+                    c.done + c.failed, c.total, job.ending, job.name,
+                    AttemptSteps.human(Duration.between(job.started, now)), job.costUsd.doubleValue(),
+                    c.done, c.failed, c.parked, c.pending, eta);
+            if (b != null) {
+                LOG.debug(line);
+            } else {
+                LOG.info(line);
+            }
+        }
+    }
+
+    private static boolean isEnding(String ending) {
+        return switch (ending) {
+            case "ok", "failed", "skipped", "parked" -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * The class a metric files the ending under: the last attempt's class when there was one (a job that used up
+     * its retries on 429s is "transient", though its report says permanent), else the class that ended it.
+     */
+    static String failureClass(Job job, Exception cause) {
+        return switch (job.ending) {
+            case "failed" -> {
+                if (job.failureClass != null) {
+                    yield job.failureClass.label();
+                }
+                yield cause instanceof JobFailure jf ? jf.failureClass().label() : FailureClass.PERMANENT.label();
+            }
+            case "parked" -> FailureClass.SYSTEMIC.label();
+            default -> "none";
+        };
+    }
+
+    /** The figures of one line: the store's counts when last read, plus this node's endings since. */
+    record Counts(long total, long done, long failed, long parked, long pending) {
+    }
+
+    Counts counts(Standing.View v) {
+        long done = v.count(JobState.DONE) + Math.max(0, standing.ok() - v.okMark());
+        long failed = v.count(JobState.FAILED) + Math.max(0, standing.failed() - v.failedMark());
+        long parked = v.count(JobState.PARKED);
+        long total = Math.max(v.total(), done + failed + parked);
+        return new Counts(total, done, failed, parked, Math.max(0, total - done - failed - parked));
+    }
+
+    private long pendingNow() {
+        return counts(standing.view()).pending;
+    }
+
+    /** Remaining jobs over recent throughput: this node's last finishes, else the store's last ten minutes. */
+    private Duration etaOrNull(Standing.View v, long pending) {
+        if (pending == 0) {
+            return Duration.ZERO;
+        }
+        double perSecond = 0;
         synchronized (recent) {
-            recent.addLast(now);
-            while (recent.size() > WINDOW) {
-                recent.removeFirst();
-            }
-            eta = eta(now);
-        }
-        long pending = Math.max(0, inboxFiles() - 1);
-        int finished = done.get() + failed.get() + skipped.get();
-        String line = String.format("[%d/%d] %s %s %s $%.2f · done %d failed %d parked %d pending %d · ETA %s",
-                finished, finished + pending, job.ending, job.name,
-                AttemptSteps.human(Duration.between(job.started, now)), job.costUsd.doubleValue(),
-                done.get() + skipped.get(), failed.get(), parked.get(), pending, eta);
-        LOG.info(line);
-    }
-
-    private String eta(Instant now) {
-        if (recent.size() < 2) {
-            return "?";
-        }
-        Duration span = Duration.between(recent.getFirst(), now);
-        double perSecond = (recent.size() - 1) / Math.max(0.001, span.toMillis() / 1000.0);
-        long pending = inboxCount;
-        return AttemptSteps.human(Duration.ofSeconds(Math.round(pending / perSecond)));
-    }
-
-    /** The inbox's size, recounted at most every two seconds so that a large inbox is not listed per job. */
-    long inboxFiles() {
-        Instant now = Instant.now();
-        if (Duration.between(inboxCountedAt, now).compareTo(INBOX_RECOUNT) > 0) {
-            inboxCountedAt = now;
-            try (Stream<Path> files = Files.list(inbox)) {
-                inboxCount = files.filter(p -> include.test(p.getFileName().toString())).count();
-            } catch (IOException e) {
-                inboxCount = 0;
+            if (recent.size() >= 2) {
+                double span = Duration.between(recent.getFirst(), recent.getLast()).toMillis() / 1000.0;
+                perSecond = (recent.size() - 1) / Math.max(0.001, span);
             }
         }
-        return inboxCount;
+        if (perSecond == 0 && v.store().doneLast10Minutes() > 0) {
+            perSecond = v.store().doneLast10Minutes() / 600.0;
+        }
+        return perSecond == 0 ? null : Duration.ofSeconds(Math.round(pending / perSecond));
+    }
+
+    /**
+     * Counts the jobs that end without a progress step in their route (parked ones), when their exchange
+     * completes.
+     */
+    EventNotifierSupport completions() {
+        EventNotifierSupport notifier = new EventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.ExchangeEvent e) {
+                    finished(e.getExchange());
+                }
+            }
+
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event.getType() == CamelEvent.Type.ExchangeCompleted
+                        || event.getType() == CamelEvent.Type.ExchangeFailed;
+            }
+        };
+        notifier.setIgnoreCamelContextEvents(true);
+        notifier.setIgnoreCamelContextInitEvents(true);
+        notifier.setIgnoreRouteEvents(true);
+        notifier.setIgnoreServiceEvents(true);
+        notifier.setIgnoreExchangeCreatedEvent(true);
+        notifier.setIgnoreExchangeSendingEvents(true);
+        notifier.setIgnoreExchangeSentEvents(true);
+        notifier.setIgnoreExchangeRedeliveryEvents(true);
+        notifier.setIgnoreExchangeAsyncProcessingStartedEvents(true);
+        notifier.setIgnoreStepEvents(true);
+        return notifier;
     }
 
     int done() {
-        return done.get();
+        return (int) standing.ok();
     }
 
     int failed() {
-        return failed.get();
+        return (int) standing.failed();
     }
 
     int parked() {
-        return parked.get();
+        return (int) standing.parked();
     }
 
     int skipped() {
-        return skipped.get();
+        return (int) standing.skipped();
     }
 }

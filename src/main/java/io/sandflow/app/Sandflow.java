@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.store.JobStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,11 +14,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * Sandflow's command line: {@code run}, {@code run --once}, {@code render FILE}, {@code demo}, {@code doctor}.
+ * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed}, {@code render FILE},
+ * {@code demo}, {@code doctor}.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
-        subcommands = {Sandflow.Run.class, Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class})
+        subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Render.class,
+                Sandflow.Demo.class, Sandflow.Doctor.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -45,7 +48,15 @@ public final class Sandflow {
 
     /** Runs a command line and returns its exit code (for tests). */
     public static int execute(String... args) {
+        return execute(null, args);
+    }
+
+    /** As {@link #execute(String...)}, with the commands' output going to {@code out} (for tests). */
+    static int execute(java.io.PrintWriter out, String... args) {
         CommandLine cli = new CommandLine(new Sandflow());
+        if (out != null) {
+            cli.setOut(out);
+        }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // sandbox: no usable sandbox at start is, like a bad setting, one sentence and exit 2
             if (e instanceof ConfigException || e instanceof io.sandflow.sandbox.SandboxException) {
@@ -73,6 +84,72 @@ public final class Sandflow {
         @Override
         public Integer call() throws Exception {
             return new Daemon(top.settings(), once).run();
+        }
+    }
+
+    @Command(name = "status", description = "Show jobs by state, spend, tokens, pace, ETA, the circuit breaker and "
+            + "the most common failure reasons; reads the store, also while the daemon runs.")
+    static final class Status implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--json", description = "Print JSON instead of a table.")
+        boolean json;
+
+        @Option(names = "--top", defaultValue = "5", description = "How many failure reasons to show (default: 5).")
+        int reasons;
+
+        @Override
+        public Integer call() {
+            // Settings only, not Engine.configure: status must answer fast and needs no template nor schema
+            Settings settings = top.settings();
+            try (JobStore store = Ops.openStore(settings)) {
+                io.sandflow.ops.StatusReport report = Ops.status(store, settings, reasons);
+                spec.commandLine().getOut().print(json ? report.json() + System.lineSeparator() : report.text());
+                spec.commandLine().getOut().flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "retry-failed", description = "Move failed inputs back into the inbox and forget their failed "
+            + "jobs so that they run again: all of them, the named ones, or those whose reason contains TEXT. "
+            + "Their reports move to failed/.retried/. Exit 1 when a named file was not found.")
+    static final class RetryFailed implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--reason", paramLabel = "TEXT",
+                description = "Only jobs whose failure reason contains TEXT (ignoring case).")
+        String reason;
+
+        @Parameters(paramLabel = "FILE", arity = "0..*", description = "Names of inputs in failed/ (default: all).")
+        List<String> names = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = top.settings();
+            Engine engine = Engine.configure(settings);
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            try (JobStore store = Ops.openStore(settings)) {
+                io.sandflow.ops.FailedInputs.Outcome done = new io.sandflow.ops.FailedInputs(store, engine.failed,
+                        engine.inbox).retry(names, reason);
+                done.requeued().forEach(n -> out.println("re-queued " + n));
+                done.alreadyInInbox().forEach(n -> out.println("left in failed/: " + n
+                        + " (a file of that name already waits in the inbox)"));
+                done.noInput().forEach(n -> out.println("forgot " + n + ", but its input is not in failed/: drop it "
+                        + "into the inbox to run it"));
+                done.notFound().forEach(n -> out.println("not found among the failed jobs: " + n));
+                out.println(done.requeued().size() + " input(s) back in the inbox");
+                out.flush();
+                return done.notFound().isEmpty() && done.alreadyInInbox().isEmpty() ? 0 : 1;
+            }
         }
     }
 

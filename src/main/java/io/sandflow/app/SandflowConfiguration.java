@@ -2,9 +2,13 @@ package io.sandflow.app;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.agent.OutcomeClassifier;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sandflow.agent.Redactor;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,12 +34,18 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final Engine engine;
     private final Breaker breaker;
     private final Progress progress;
+    private final Standing standing;
+    /** Sandflow's meters; the Prometheus registry Camel scrapes joins it in {@link #configure}. */
+    private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
+    private final Metrics metrics = new Metrics(meters);
     private final ScheduledExecutorService control;
 
     SandflowConfiguration(Engine engine) {
         this.engine = engine;
         this.breaker = new Breaker(engine.settings);
-        this.progress = new Progress(engine.inbox, engine.settings.get("sandflow.include"));
+        this.standing = new Standing(engine::store, engine.inbox, engine.settings.get("sandflow.include"),
+                engine.settings.duration("sandflow.observe.refresh"));
+        this.progress = new Progress(standing, metrics);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sandflow-control");
             t.setDaemon(true);
@@ -71,12 +81,47 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("results", new ResultSteps(engine, redactor));
         registry.bind("progress", progress);
         registry.bind("agentBinding", new AgentExec.Binding());
-        registry.bind("agentExecutor", new AgentExec.Executor(engine.runner));
+        registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
+        bindObservation(context, registry);
         breaker.onTransition(state -> control.execute(() -> {
             recordBreaker(state);
             pauseOrResumeIntake(context, state);
         }));
+    }
+
+    /**
+     * Progress, metrics and readiness. camel-micrometer-prometheus serves the registry bound as
+     * {@code metricsRegistry}, creating one when there is none; Sandflow's meters go to that same registry, so
+     * that they share one scrape with Camel's.
+     */
+    private void bindObservation(CamelContext context, Registry registry) {
+        registry.bind("standing", standing);
+        PrometheusMeterRegistry prometheus = registry.lookupByNameAndType("metricsRegistry",
+                PrometheusMeterRegistry.class);
+        if (prometheus == null) {
+            prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            registry.bind("metricsRegistry", prometheus);
+        }
+        meters.add(prometheus);
+        metrics.watch(standing, breaker, engine);
+        context.getManagementStrategy().addEventNotifier(progress.completions());
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        if (health != null) {
+            Readiness readiness = new Readiness(engine, breaker, control);
+            readiness.setCamelContext(context);
+            health.register(readiness);
+            if (health.getExcludePattern() == null) {
+                // Intake is suspended on purpose while the breaker is open: that must not read as "not ready"
+                health.setExcludePattern("route:intake,consumer:intake");
+            }
+        }
+        context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            @Override
+            public void onContextStopped(CamelContext stopped) {
+                progress.close();
+            }
+        });
     }
 
     /**
@@ -148,7 +193,31 @@ public class SandflowConfiguration implements CamelConfiguration {
         props.setProperty("derived.lease.renew-ms", Long.toString(Math.max(100, engine.lease.toMillis() / 3)));
         int perMinute = settings.positiveInt("sandflow.rate.per-minute");
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
+        props.setProperty("derived.observe.refresh-ms",
+                Long.toString(Math.max(100, settings.duration("sandflow.observe.refresh").toMillis())));
+        int port = settings.nonNegativeInt("sandflow.http.port");
+        if (port > 0) {
+            // Camel's management server serves /observe/metrics and /observe/health; camel.* set by the user win
+            props.putIfAbsent("camel.management.enabled", "true");
+            props.putIfAbsent("camel.management.port", Integer.toString(port));
+            props.putIfAbsent("camel.management.metricsEnabled", "true");
+            props.putIfAbsent("camel.management.healthCheckEnabled", "true");
+            props.putIfAbsent("camel.metrics.enabled", "true");
+            // full: an UP check still shows its details, such as the breaker's state
+            props.putIfAbsent("camel.health.exposureLevel", "full");
+        }
         return props;
+    }
+
+    /** The camel.* entries of {@link #camelProperties()}, which Camel Main reads before {@link #configure} runs. */
+    java.util.Map<String, String> camelMainProperties() {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        camelProperties().forEach((k, v) -> {
+            if (k.toString().startsWith("camel.")) {
+                out.put(k.toString(), v.toString());
+            }
+        });
+        return out;
     }
 
     /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */

@@ -1,0 +1,132 @@
+package io.sandflow.app;
+
+import io.sandflow.process.ProcessRunner;
+import io.sandflow.sandbox.NoSandbox;
+import io.sandflow.sandbox.SrtSandbox;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sandflow's readiness ({@code /observe/health/ready}): down, with the reasons, when the store cannot be reached,
+ * the agent CLI or sandbox tool is missing, or the inbox or outbox cannot be written. An open circuit breaker is a
+ * detail, not a reason: the daemon is alive and resumes by itself.
+ */
+final class Readiness extends AbstractHealthCheck {
+
+    /** A store that does not answer in this time counts as unreachable; a health probe must answer quickly. */
+    private static final Duration STORE_TIMEOUT = Duration.ofSeconds(2);
+
+    private final Engine engine;
+    private final Breaker breaker;
+    private final ExecutorService probes;
+
+    Readiness(Engine engine, Breaker breaker, ExecutorService probes) {
+        super("sandflow", "sandflow");
+        this.engine = engine;
+        this.breaker = breaker;
+        this.probes = probes;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        List<String> problems = problems();
+        builder.detail("breaker", breaker.state().name());
+        if (breaker.openUntil() != null) {
+            builder.detail("breaker.until", breaker.openUntil().toString());
+            builder.detail("breaker.reason", breaker.reason());
+        }
+        if (problems.isEmpty()) {
+            builder.up();
+        } else {
+            builder.message(String.join("; ", problems)).down();
+        }
+    }
+
+    /** What keeps Sandflow from doing its work now, one sentence each; empty when ready. */
+    List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        String store = storeProblem();
+        if (store != null) {
+            problems.add(store);
+        }
+        for (Map.Entry<String, String> program : programs().entrySet()) {
+            if (ProcessRunner.locate(program.getKey()).isEmpty()) {
+                problems.add(program.getValue() + ": cannot find the program '" + program.getKey() + "'");
+            }
+        }
+        for (Path dir : List.of(engine.inbox, engine.outbox)) {
+            if (!writable(dir)) {
+                problems.add("cannot write to " + dir);
+            }
+        }
+        return problems;
+    }
+
+    private String storeProblem() {
+        CompletableFuture<Object> read = CompletableFuture.supplyAsync(() -> engine.store().getState("breaker"), probes);
+        try {
+            read.get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return null;
+        } catch (java.util.concurrent.TimeoutException e) {
+            read.cancel(true);
+            return "the job store does not answer within " + AttemptSteps.human(STORE_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while reading the job store";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "the job store cannot be read: " + e.getCause().getMessage();
+        }
+    }
+
+    /** The programs a run needs on this machine, each with the setting that names it. */
+    private Map<String, String> programs() {
+        Map<String, String> programs = new LinkedHashMap<>();
+        String sandboxCommand = engine.settings.optional("sandflow.sandbox.command").orElse("");
+        // With a VM sandbox the agent lives inside the sandbox; only the sandbox's own CLI runs here
+        if (engine.sandbox instanceof NoSandbox || engine.sandbox instanceof SrtSandbox) {
+            programs.put(engine.agent.command(), "sandflow.agent.command");
+        }
+        if (!(engine.sandbox instanceof NoSandbox)) {
+            String kind = engine.sandbox.kind();
+            String usual = kind.equals("docker-sandbox") ? "docker" : kind;
+            programs.put(sandboxCommand.isBlank() ? usual : sandboxCommand, "sandflow.sandbox.kind=" + kind);
+        }
+        return programs;
+    }
+
+    /**
+     * Writable for this process, and not marked read-only: root may write through a mode without write bits, but
+     * an operator who removed them meant Sandflow to stop.
+     */
+    static boolean writable(Path dir) {
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            return false;
+        }
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            return mode.contains(PosixFilePermission.OWNER_WRITE) || mode.contains(PosixFilePermission.GROUP_WRITE)
+                    || mode.contains(PosixFilePermission.OTHERS_WRITE);
+        } catch (UnsupportedOperationException | IOException e) {
+            return true;
+        }
+    }
+}
