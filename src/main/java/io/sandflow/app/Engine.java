@@ -91,6 +91,7 @@ final class Engine implements AutoCloseable {
         this.schemaText = s.text("sandflow.result.schema");
         this.validator = wrap("sandflow.result.schema", () -> new ResultValidator(schemaText,
                 ResultRules.parse(s.optional("sandflow.result.rules").orElse(""))));
+        warnAboutSchemaKeywords(schemaText, usesClaudeContract(s));
         this.resultNamePattern = s.required("sandflow.result.name");
         wrap("sandflow.result.name", () -> OutputNames.resolve(resultNamePattern, "probe.json"));
         this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
@@ -181,6 +182,56 @@ final class Engine implements AutoCloseable {
     public void close() throws Exception {
         if (store != null) {
             store.close();
+        }
+    }
+
+    /** Keywords Claude Code's --json-schema compiler rejects; it then drops its StructuredOutput tool silently. */
+    private static final java.util.Set<String> CLI_UNSUPPORTED_KEYWORDS = java.util.Set.of("format", "prefixItems",
+            "dependentRequired", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef");
+
+    private static boolean usesClaudeContract(Settings s) {
+        return !"plain".equalsIgnoreCase(s.optional("sandflow.agent.contract").orElse("claude").trim());
+    }
+
+    /**
+     * Sandflow validates with every 2020-12 keyword, but the CLI compiles the schema as draft-07 and, when that
+     * fails, runs without structured output: every job would then come back as invalid output. Say so at start.
+     */
+    private static void warnAboutSchemaKeywords(String schema, boolean claudeContract) {
+        if (!claudeContract) {
+            return;
+        }
+        try {
+            java.util.Set<String> found = new java.util.TreeSet<>();
+            collectKeywords(Jsons.MAPPER.readTree(schema), found);
+            if (!found.isEmpty()) {
+                LOG.warn("sandflow.result.schema uses {}: Claude Code's --json-schema does not accept them and then "
+                        + "answers without structured output; Sandflow still validates them, but prefer draft-07 "
+                        + "keywords in the schema the agent sees", found);
+            }
+        } catch (IOException e) {
+            // The validator reports an unreadable schema with the setting's name
+        }
+    }
+
+    private static void collectKeywords(com.fasterxml.jackson.databind.JsonNode node, java.util.Set<String> found) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                String key = e.getKey();
+                boolean namesSchemas = key.equals("properties") || key.equals("patternProperties")
+                        || key.equals("$defs") || key.equals("definitions");
+                if (namesSchemas && e.getValue().isObject()) {
+                    // Its keys are property or definition names, not keywords
+                    e.getValue().forEach(schema -> collectKeywords(schema, found));
+                } else {
+                    if (CLI_UNSUPPORTED_KEYWORDS.contains(key)) {
+                        found.add(key);
+                    }
+                    collectKeywords(e.getValue(), found);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(n -> collectKeywords(n, found));
         }
     }
 
