@@ -15,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -219,9 +218,5 @@ public final class AttemptSteps {
             return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");
         }
         return (s / 3600) + "h" + ((s % 3600) / 60) + "m";
-    }
-
-    static BigDecimal zeroIfNull(BigDecimal d) {
-        return d == null ? BigDecimal.ZERO : d;
     }
 }
