@@ -34,10 +34,13 @@ run_nodes() {
         printf '{"standin": "slow", "Name": "dataset %d"}\n' "$i" > "$work/shared/inbox/$(printf 'input-%05d.json' "$i")"
     done
 
-    # PostgreSQL: first stdout line is the URL; closing its stdin stops it
-    coproc PG { java -cp "$cp_test" io.sandflow.bench.BenchPostgres; }
-    local url
-    read -r url <&"${PG[0]}"
+    # PostgreSQL: it prints JDBC_URL=… once up; closing its stdin stops it
+    coproc PG { java -cp "$cp_test" io.sandflow.bench.BenchPostgres 2>&1; }
+    local url="" line
+    while read -r line <&"${PG[0]}"; do
+        if [[ $line == JDBC_URL=* ]]; then url=${line#JDBC_URL=}; break; fi
+    done
+    [[ -n $url ]] || { echo "cluster.sh: PostgreSQL did not start" >&2; exit 1; }
 
     local pids=()
     for ((n = 1; n <= nodes; n++)); do
@@ -54,6 +57,12 @@ run_nodes() {
         pids+=($!)
     done
     while (( $(find "$work/shared/outbox" -name '*.result.json' 2>/dev/null | wc -l) < files )); do
+        for pid in "${pids[@]}"; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                echo "cluster.sh: a node exited early; see $work/node-*.log" >&2
+                exit 1
+            fi
+        done
         sleep 0.2
     done
     local done_at

@@ -4,7 +4,7 @@ import io.sandflow.job.InputCheck;
 import io.sandflow.result.OutputNames;
 import io.sandflow.sandbox.Workspace;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
@@ -22,7 +22,7 @@ final class RenderCommand {
         this.settings = settings;
     }
 
-    int render(Path file, PrintStream out) throws Exception {
+    int render(Path file, PrintWriter out) throws Exception {
         Engine engine = Engine.configure(settings);
         Path input = settings.workDir().resolve(file).normalize();
         if (!Files.isRegularFile(input)) {

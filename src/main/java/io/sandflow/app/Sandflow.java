@@ -161,9 +161,15 @@ public final class Sandflow {
         @Parameters(paramLabel = "FILE", description = "An input file.")
         Path file;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
-            return new RenderCommand(top.settings()).render(file, System.out);
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            int code = new RenderCommand(top.settings()).render(file, out);
+            out.flush();
+            return code;
         }
     }
 
