@@ -5,8 +5,9 @@
 #
 # Each node runs 2 workers and a stand-in agent that sleeps AGENT_SECONDS and answers a valid result, with no
 # sandbox (the figure is Sandflow's coordination, not the sandbox's cost). PostgreSQL is the embedded server the
-# tests use (io.zonky.test:embedded-postgres), started fresh for each node count. For each count it reports the
-# drain's wall time (first agent start to last result, from the stand-in's log), files per second, and the
+# tests use (io.zonky.test:embedded-postgres), started fresh for each node count. The nodes start on an empty
+# inbox; once all are up, the files are moved in at once. For each count it reports the drain's wall time (from
+# the drop to the last result), files per second, and the
 # scaling efficiency: throughput(k nodes) / (k x throughput(1 node)). Figures go to stdout and bench/out/.
 set -euo pipefail
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
@@ -27,11 +28,11 @@ cp_test="$here/target/test-classes:$here/target/classes:$(cat "$out/test-classpa
 run_nodes() {
     local nodes=$1 work
     work=$(mktemp -d /tmp/sandflow-cluster-bench.XXXXXX)
-    mkdir -p "$work/shared/inbox" "$work/bin"
+    mkdir -p "$work/shared/inbox" "$work/staging" "$work/bin"
     cp src/test/resources/standin/standin-agent.sh "$work/bin/agent.sh"
     chmod +x "$work/bin/agent.sh"
     for ((i = 0; i < files; i++)); do
-        printf '{"standin": "slow", "Name": "dataset %d"}\n' "$i" > "$work/shared/inbox/$(printf 'input-%05d.json' "$i")"
+        printf '{"standin": "slow", "Name": "dataset %d"}\n' "$i" > "$work/staging/$(printf 'input-%05d.json' "$i")"
     done
 
     # PostgreSQL: it prints JDBC_URL=… once up; closing its stdin stops it
@@ -56,6 +57,17 @@ run_nodes() {
             run > "$work/node-$n.log" 2>&1 &
         pids+=($!)
     done
+    # Every node up before the files arrive: the figure is the cluster's throughput, not JVM start-up
+    for ((n = 1; n <= nodes; n++)); do
+        until grep -q "Sandflow running on node" "$work/node-$n.log" 2>/dev/null; do
+            kill -0 "${pids[$((n - 1))]}" 2>/dev/null || { echo "cluster.sh: node-$n exited; see $work/node-$n.log" >&2; exit 1; }
+            sleep 0.1
+        done
+    done
+    sleep 2
+    local dropped_at
+    dropped_at=$(date +%s%3N)
+    find "$work/staging" -name '*.json' -exec mv -t "$work/shared/inbox" {} +
     while (( $(find "$work/shared/outbox" -name '*.result.json' 2>/dev/null | wc -l) < files )); do
         for pid in "${pids[@]}"; do
             if ! kill -0 "$pid" 2>/dev/null; then
@@ -73,7 +85,7 @@ run_nodes() {
     wait "$PG_PID" 2>/dev/null || true
 
     local first runs
-    first=$(sort -n "$work/agent.log" | head -1 | cut -d' ' -f1)
+    first=$dropped_at
     runs=$(wc -l < "$work/agent.log")
     local failed
     failed=$(find "$work/shared/failed" -name '*.json' 2>/dev/null | wc -l)
