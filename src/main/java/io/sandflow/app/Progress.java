@@ -171,7 +171,9 @@ public final class Progress {
                 perSecond = (recent.size() - 1) / Math.max(0.001, span);
             }
         }
-        if (perSecond == 0 && v.store().doneLast10Minutes() > 0) {
+        // The store's ten minutes speak for the cluster's pace only once they hold a few jobs; right after a start
+        // they would spread one finish over ten minutes
+        if (perSecond == 0 && v.store().doneLast10Minutes() >= 10) {
             perSecond = v.store().doneLast10Minutes() / 600.0;
         }
         return perSecond == 0 ? null : Duration.ofSeconds(Math.round(pending / perSecond));
