@@ -80,6 +80,7 @@ public class SandflowConfiguration implements CamelConfiguration {
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
         registry.bind("results", new ResultSteps(engine, redactor));
         registry.bind("progress", progress);
+        registry.bind("intakeWatch", new IntakeWatch());
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());

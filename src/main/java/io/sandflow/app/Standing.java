@@ -37,6 +37,13 @@ public final class Standing {
     private final Path inbox;
     private final Predicate<String> include;
     private final Duration refresh;
+    /**
+     * How long a view is used before it is read again: the refresh interval, or 20 times what the last read cost
+     * when that is longer. Counting states over a store of a million rows, or listing an inbox of 100,000 files,
+     * takes a sizeable part of a second on a busy machine; repeating it every 2 s would take a steady share of
+     * the CPU that grows with the store and the inbox. Stretching the interval caps that share at 5%.
+     */
+    private volatile Duration validFor;
     private volatile View view;
 
     Standing(Supplier<JobStore> store, Path inbox, String includeRegex, Duration refresh) {
@@ -44,6 +51,7 @@ public final class Standing {
         this.inbox = inbox;
         this.include = Pattern.compile(includeRegex).asMatchPredicate();
         this.refresh = refresh;
+        this.validFor = refresh;
     }
 
     /**
@@ -101,7 +109,7 @@ public final class Standing {
     /** The latest view, read now when there is none yet or it is older than the refresh interval. */
     View view() {
         View v = view;
-        if (v == null || Duration.between(v.at(), Instant.now()).compareTo(refresh) >= 0) {
+        if (v == null || Duration.between(v.at(), Instant.now()).compareTo(validFor) >= 0) {
             v = refresh();
         }
         return v;
@@ -113,10 +121,11 @@ public final class Standing {
      */
     public synchronized View refresh() {
         View current = view;
-        if (current != null && Duration.between(current.at(), Instant.now()).compareTo(refresh.dividedBy(2)) < 0) {
-            // Another thread refreshed while this one waited for the lock
+        if (current != null && Duration.between(current.at(), Instant.now()).compareTo(validFor.dividedBy(2)) < 0) {
+            // Another thread refreshed while this one waited for the lock, or the last read was costly (validFor)
             return current;
         }
+        long started = System.nanoTime();
         // Order matters: a job writes its row, then moves its input out of the inbox, then counts itself here.
         // Listing the inbox before reading the store, and marking the counters after, keeps the windows in which
         // a job could be counted twice (or not yet) as short as the query itself.
@@ -133,6 +142,9 @@ public final class Standing {
                     java.util.List.of(), java.util.List.of());
         }
         view = new View(snapshot, inboxFiles, Instant.now(), ok.get(), failed.get());
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        Duration stretched = took.multipliedBy(20);
+        validFor = stretched.compareTo(refresh) > 0 ? stretched : refresh;
         return view;
     }
 

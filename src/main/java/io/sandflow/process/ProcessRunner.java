@@ -32,6 +32,12 @@ public final class ProcessRunner {
     private static final long DESCENDANT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final long GONE_POLL_MILLIS = 10;
     private static final String DEFAULT_EXEC_PATH = "/bin:/usr/bin";
+    /**
+     * A run shorter than this counts as "just started" for the group scan, which then reads only pids from the
+     * child's up (see {@link ProcessTree#groupMembers(long, boolean)}): far too short for the pids to wrap
+     * around, long enough to cover the short runs where the scan's cost shows. Longer runs scan every process.
+     */
+    private static final long SHORT_RUN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Path setsid;
     private final Path killCommand;
@@ -188,7 +194,7 @@ public final class ProcessRunner {
                 remember(process.descendants().toList(), seen);
                 process.destroyForcibly();
             }
-            interrupted |= killLeftovers(process, seen, killed);
+            interrupted |= killLeftovers(process, seen, killed, started);
             interrupted |= joinAll(pumps, drainWait);
         }
         int exitCode = exitCodeOf(process);
@@ -279,13 +285,14 @@ public final class ProcessRunner {
      *
      * @return whether the thread was interrupted meanwhile (the flag is cleared so that cleanup can finish)
      */
-    private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed) {
+    private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed, long started) {
         boolean interrupted = false;
         for (int round = 0; round < 5; round++) {
             if (process.isAlive()) {
                 remember(process.descendants().toList(), seen);
             }
-            Map<Long, ProcessHandle> alive = liveTree(process, seen);
+            Map<Long, ProcessHandle> alive = liveTree(process, seen,
+                    System.nanoTime() - started < SHORT_RUN_NANOS);
             if (alive.isEmpty() && !process.isAlive()) {
                 if (round == 0 && setsid != null && !procfs) {
                     // No /proc to look into the group: signal it blindly once.
@@ -308,9 +315,13 @@ public final class ProcessRunner {
 
     /** Every running process of the tree except the main child, keyed by pid. */
     private Map<Long, ProcessHandle> liveTree(Process process, Map<Long, ProcessHandle> seen) {
+        return liveTree(process, seen, false);
+    }
+
+    private Map<Long, ProcessHandle> liveTree(Process process, Map<Long, ProcessHandle> seen, boolean justStarted) {
         Map<Long, ProcessHandle> alive = new HashMap<>();
         if (setsid != null && procfs) {
-            for (long member : ProcessTree.groupMembers(process.pid())) {
+            for (long member : ProcessTree.groupMembers(process.pid(), justStarted)) {
                 ProcessHandle.of(member).ifPresent(h -> alive.put(member, h));
             }
         }
