@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Counts what each inbox poll looks at (bean {@code intakeWatch}, the intake's {@code filter} and
  * {@code pollStrategy}): how many files the file consumer examined, poll by poll. A poll must stay O(batch) however
  * many files the inbox holds and however many jobs finished before (issue 8); this is the number that shows it,
- * as a count rather than a time, so a loaded machine cannot blur it. The filter accepts everything: the include
- * pattern, hidden files and the in-progress check stay Camel's.
+ * as a count rather than a time, so a loaded machine cannot blur it. The filter passes over files another node is
+ * running ({@link ClaimedElsewhere}); the include pattern, hidden files and the in-progress check stay Camel's.
  */
 public final class IntakeWatch implements GenericFileFilter<File>, PollingConsumerPollStrategy {
 
@@ -31,7 +31,10 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     private final AtomicLong maxPerPoll = new AtomicLong();
     private final AtomicLong firstPoll = new AtomicLong();
 
-    IntakeWatch() {
+    private final ClaimedElsewhere claimedElsewhere;
+
+    IntakeWatch(ClaimedElsewhere claimedElsewhere) {
+        this.claimedElsewhere = claimedElsewhere;
         LAST.set(this);
     }
 
@@ -42,12 +45,13 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     @Override
     public boolean accept(GenericFile<File> file) {
         examinedThisPoll.incrementAndGet();
-        return true;
+        return !claimedElsewhere.skip(file.getFileNameOnly());
     }
 
     @Override
     public boolean begin(Consumer consumer, Endpoint endpoint) {
         examinedThisPoll.set(0);
+        claimedElsewhere.purge();
         return true;
     }
 

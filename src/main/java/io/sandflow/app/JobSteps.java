@@ -29,9 +29,12 @@ public final class JobSteps {
     private final Engine engine;
     private final Progress progress;
 
-    JobSteps(Engine engine, Progress progress) {
+    private final ClaimedElsewhere claimedElsewhere;
+
+    JobSteps(Engine engine, Progress progress, ClaimedElsewhere claimedElsewhere) {
         this.engine = engine;
         this.progress = progress;
+        this.claimedElsewhere = claimedElsewhere;
     }
 
     /**
@@ -83,7 +86,10 @@ public final class JobSteps {
                 job.ending = "skipped";
                 progress.finished(exchange);
             }
-            case BUSY -> LOG.debug("{}: another node holds this job", job.name);
+            case BUSY -> {
+                claimedElsewhere.remember(job.name);
+                LOG.debug("{}: another node holds this job", job.name);
+            }
         }
     }
 

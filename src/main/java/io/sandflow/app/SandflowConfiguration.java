@@ -75,12 +75,13 @@ public class SandflowConfiguration implements CamelConfiguration {
         context.getPropertiesComponent().setOverrideProperties(camelProperties());
         Redactor redactor = Redactor.of(System.getenv());
         Registry registry = context.getRegistry();
-        registry.bind("jobs", new JobSteps(engine, progress));
+        ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
+        registry.bind("jobs", new JobSteps(engine, progress, claimedElsewhere));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
         registry.bind("results", new ResultSteps(engine, redactor));
         registry.bind("progress", progress);
-        registry.bind("intakeWatch", new IntakeWatch());
+        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere));
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
