@@ -21,16 +21,18 @@ import java.util.stream.Stream;
  * A throw-away working folder for one Sandflow run in a test: settings that use the stand-in agent with no
  * sandbox and short waits, an inbox to drop files into, and readers for what the run left behind.
  */
-final class Workdir {
+public class Workdir {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    final Path root;
+    public final Path root;
     final Path state;
     final Path agentLog;
     final Map<String, String> settings = new LinkedHashMap<>();
+    /** Profiles given to every run, e.g. masader. */
+    protected final List<String> profiles = new ArrayList<>();
 
-    Workdir(Path root) throws IOException {
+    public Workdir(Path root) throws IOException {
         this.root = root;
         this.state = Files.createDirectories(root.resolve("standin-state"));
         this.agentLog = root.resolve("standin.log");
@@ -66,24 +68,24 @@ final class Workdir {
         }
     }
 
-    Workdir set(String key, String value) {
+    public Workdir set(String key, String value) {
         settings.put(key, value);
         return this;
     }
 
-    Path inbox() {
+    public Path inbox() {
         return root.resolve("inbox");
     }
 
-    Path outbox() {
+    public Path outbox() {
         return root.resolve("outbox");
     }
 
-    Path failed() {
+    public Path failed() {
         return root.resolve("failed");
     }
 
-    Path archive() {
+    public Path archive() {
         return root.resolve("archive");
     }
 
@@ -103,15 +105,16 @@ final class Workdir {
     }
 
     /** Runs {@code sandflow run --once} in-process over this folder and returns its exit code. */
-    int runOnce() {
+    public int runOnce() {
         List<String> args = new ArrayList<>(List.of("-C", root.toString()));
+        profiles.forEach(p -> args.addAll(List.of("--profile", p)));
         settings.forEach((k, v) -> args.add("-D" + k + "=" + v));
         args.add("run");
         args.add("--once");
         return Sandflow.execute(args.toArray(String[]::new));
     }
 
-    List<String> names(Path dir) {
+    public List<String> names(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
@@ -122,11 +125,11 @@ final class Workdir {
         }
     }
 
-    JsonNode json(Path file) throws IOException {
+    public JsonNode json(Path file) throws IOException {
         return JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
     }
 
-    JsonNode report(String inputName) throws IOException {
+    public JsonNode report(String inputName) throws IOException {
         return json(failed().resolve(inputName + ".error.json"));
     }
 
@@ -145,7 +148,7 @@ final class Workdir {
         return Files.readString(state.resolve(inputName + ".attempt-" + attempt + ".prompt"), StandardCharsets.UTF_8);
     }
 
-    List<JobRecord> ledger(String inputName) {
+    public List<JobRecord> ledger(String inputName) {
         try (JobStore store = JobStore.open("jdbc:h2:" + root.resolve("data/sandflow"), null, null)) {
             return store.findByName(inputName);
         }
