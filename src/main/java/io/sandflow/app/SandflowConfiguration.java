@@ -222,12 +222,20 @@ public class SandflowConfiguration implements CamelConfiguration {
         return out;
     }
 
+    /** The route files built into the jar (a test keeps this list equal to the project's routes/ folder). */
+    static final java.util.List<String> BUILT_IN_ROUTES = java.util.List.of("intake.camel.yaml",
+            "dispatch.camel.yaml", "results.camel.yaml", "errors.camel.yaml", "housekeeping.camel.yaml",
+            "observe.camel.yaml");
+
     /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */
     static String routesPattern(Path workDir) {
         Path routes = workDir.resolve("routes");
         if (Files.isDirectory(routes)) {
             return "file:" + routes.toAbsolutePath() + "/*.camel.yaml";
         }
-        return "classpath:routes/*.camel.yaml";
+        // Named one by one: a wildcard makes Camel read every entry of the (large) jar to find them, which was
+        // most of a second of every start-up
+        return BUILT_IN_ROUTES.stream().map(name -> "classpath:routes/" + name)
+                .collect(java.util.stream.Collectors.joining(","));
     }
 }
