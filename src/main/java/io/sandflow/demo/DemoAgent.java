@@ -393,14 +393,7 @@ public final class DemoAgent {
     }
 
     private static ObjectNode successEnvelope(ObjectNode assessment, long durationMs) {
-        ObjectNode env = NODES.objectNode();
-        env.put("type", "result");
-        env.put("subtype", "success");
-        env.put("is_error", false);
-        env.putNull("api_error_status");
-        env.put("duration_ms", durationMs);
-        env.put("duration_api_ms", 0);
-        env.put("num_turns", 1);
+        ObjectNode env = envelope(false, durationMs, 1);
         try {
             env.put("result", MAPPER.writeValueAsString(assessment));
         } catch (JsonProcessingException e) {
@@ -408,22 +401,25 @@ public final class DemoAgent {
         }
         env.set("structured_output", assessment);
         env.put("stop_reason", "end_turn");
-        env.put("session_id", UUID.randomUUID().toString());
-        env.put("total_cost_usd", 0.0);
-        usage(env);
         return env;
     }
 
     private static ObjectNode errorEnvelope(String message, long durationMs) {
+        ObjectNode env = envelope(true, durationMs, 0);
+        env.put("result", message);
+        return env;
+    }
+
+    /** The fields every envelope of the CLI carries; like the CLI, errors too say subtype "success". */
+    private static ObjectNode envelope(boolean isError, long durationMs, int turns) {
         ObjectNode env = NODES.objectNode();
         env.put("type", "result");
         env.put("subtype", "success");
-        env.put("is_error", true);
+        env.put("is_error", isError);
         env.putNull("api_error_status");
         env.put("duration_ms", durationMs);
         env.put("duration_api_ms", 0);
-        env.put("num_turns", 0);
-        env.put("result", message);
+        env.put("num_turns", turns);
         env.put("session_id", UUID.randomUUID().toString());
         env.put("total_cost_usd", 0.0);
         usage(env);
