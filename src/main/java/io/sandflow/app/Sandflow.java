@@ -54,6 +54,8 @@ public final class Sandflow {
     /** As {@link #execute(String...)}, with the commands' output going to {@code out} (for tests). */
     static int execute(java.io.PrintWriter out, String... args) {
         CommandLine cli = new CommandLine(new Sandflow());
+        // "-C demo" names a folder, even though demo is also a command
+        cli.setAllowSubcommandsAsOptionParameters(true);
         if (out != null) {
             cli.setOut(out);
         }
