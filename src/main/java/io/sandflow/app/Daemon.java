@@ -112,29 +112,41 @@ final class Daemon {
                 return;
             }
             int inflight = main.getCamelContext().getInflightRepository().size();
-            long waiting = waitingFiles();
-            if (inflight == 0 && waiting == 0) {
-                finish(progress.failed() > 0 ? SOME_FAILED : OK, "the inbox is drained");
+            if (inflight > 0 && breaker.state() == CircuitBreaker.State.CLOSED) {
+                // Jobs are running: neither drained nor stalled, and no need to look at the inbox (which may hold
+                // 100,000 files) five times a second
+                stalledSince = null;
                 return;
             }
-            boolean stalled = inflight == 0 || breaker.state() != CircuitBreaker.State.CLOSED;
-            if (!stalled) {
-                stalledSince = null;
+            if (inflight == 0 && !anyFileWaiting()) {
+                finish(progress.failed() > 0 ? SOME_FAILED : OK, "the inbox is drained");
                 return;
             }
             if (stalledSince == null) {
                 stalledSince = Instant.now();
             } else if (Duration.between(stalledSince, Instant.now()).compareTo(maxWait) > 0) {
-                finish(PARKED, waiting + " file(s) still wait in the inbox after sandflow.once.max-wait="
+                finish(PARKED, waitingFiles() + " file(s) still wait in the inbox after sandflow.once.max-wait="
                         + AttemptSteps.human(maxWait) + " (circuit breaker " + breaker.state() + ")");
             }
         }
 
+        private boolean anyFileWaiting() {
+            try (Stream<Path> files = Files.list(engine.inbox)) {
+                return files.anyMatch(this::waits);
+            } catch (IOException e) {
+                // An inbox that cannot be read is not drained; the stall timer ends the run with exit 3
+                return true;
+            }
+        }
+
+        private boolean waits(Path file) {
+            String n = file.getFileName().toString();
+            return !n.startsWith(".") && include.matcher(n).matches();
+        }
+
         private long waitingFiles() {
             try (Stream<Path> files = Files.list(engine.inbox)) {
-                return files.map(p -> p.getFileName().toString())
-                        .filter(n -> !n.startsWith(".") && include.matcher(n).matches())
-                        .count();
+                return files.filter(this::waits).count();
             } catch (IOException e) {
                 return 0;
             }

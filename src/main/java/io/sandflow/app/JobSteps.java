@@ -63,9 +63,8 @@ public final class JobSteps {
                 if (Files.exists(engine.outbox.resolve(job.outputName))) {
                     // The seed's resume rule: an output already in the outbox means this input is done. Checked
                     // under the claim, so that a node finishing the same job right now is never second-guessed.
-                    engine.store().complete(job.jobId, job.fenceToken, new io.sandflow.store.JobOutcome(0,
-                            java.time.Duration.ZERO, java.math.BigDecimal.ZERO, 0, 0, 0, null, null, null,
-                            job.outputName));
+                    // not as a completion: a job that did not run here must not count as throughput
+                    engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
                     moveAway(file, engine.archive);
                     LOG.info("{}: {} already exists in the outbox; not run again", job.name, job.outputName);
                     job.ending = "skipped";

@@ -215,7 +215,10 @@ class PipelineTest {
         assertThat(work.agentCalls("done-before.json")).isZero();
         assertThat(work.json(work.outbox().resolve("done-before.result.json")).path("summary").asText()).isEqualTo("old");
         assertThat(work.names(work.archive())).containsExactly("done-before.json");
-        assertThat(work.ledger("done-before.json")).singleElement().extracting(JobRecord::state).isEqualTo(JobState.DONE);
+        JobRecord row = work.ledger("done-before.json").get(0);
+        assertThat(row.state()).isEqualTo(JobState.DONE);
+        assertThat(row.attempts()).isZero();
+        assertThat(row.finishedAt()).as("not run here, so no throughput for the ETA").isNull();
     }
 
     @Test
