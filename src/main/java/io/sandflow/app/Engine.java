@@ -261,9 +261,8 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's; and H2
-     * must write each commit before it returns (WRITE_DELAY=0), or a kill -9 loses the last half second of the
-     * ledger while the files it describes have already moved.
+     * An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's. (The
+     * store itself makes each commit durable before it returns; see JdbcJobStore.)
      */
     static String storeUrl(Settings s) {
         String url = s.required("sandflow.store.url");
@@ -277,9 +276,6 @@ final class Engine implements AutoCloseable {
         String options = semi < 0 ? "" : rest.substring(semi);
         if (file.startsWith("./") || file.startsWith("../")) {
             file = s.workDir().resolve(file).normalize().toString();
-        }
-        if (!options.toUpperCase(Locale.ROOT).contains(";WRITE_DELAY=")) {
-            options += ";WRITE_DELAY=0";
         }
         return prefix + file + options;
     }

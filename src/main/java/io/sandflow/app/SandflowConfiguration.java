@@ -82,6 +82,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("results", new ResultSteps(engine, redactor));
         registry.bind("progress", progress);
         registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere));
+        registry.bind("inProgressFiles", new InProgressFiles());
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());

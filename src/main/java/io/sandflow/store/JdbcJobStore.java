@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,6 +106,7 @@ final class JdbcJobStore implements JobStore {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(nodeId, "nodeId");
         long leaseMs = leaseMillis(lease);
+        // Not flushed: a claim lost to a kill -9 only means the job, which was in flight, runs again
         return withConnection("claim " + key.name(), c -> {
             Claim last = null;
             for (int round = 0; round < CLAIM_ROUNDS; round++) {
@@ -285,14 +287,14 @@ final class JdbcJobStore implements JobStore {
     @Override
     public boolean park(long jobId, long fenceToken, String reason) {
         String error = Text.fitBytes(reason, Text.MAX_ERROR_BYTES);
-        return update("park job " + jobId, "UPDATE sandflow_jobs SET state = 'PARKED', owner = NULL,"
+        return updateDurably("park job " + jobId, "UPDATE sandflow_jobs SET state = 'PARKED', owner = NULL,"
                         + " lease_until = NULL, last_error = ?, failure_reason = ?, failure_class = ?" + FENCED,
                 error, Text.reason(error), FailureClass.SYSTEMIC.name(), jobId, fenceToken) == 1;
     }
 
     @Override
     public boolean release(long jobId, long fenceToken) {
-        return update("release job " + jobId,
+        return updateDurably("release job " + jobId,
                 "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL, lease_until = NULL" + FENCED,
                 jobId, fenceToken) == 1;
     }
@@ -300,8 +302,9 @@ final class JdbcJobStore implements JobStore {
     @Override
     public int releaseOwnedBy(String nodeId) {
         Objects.requireNonNull(nodeId, "nodeId");
-        return update("release the jobs of " + nodeId, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL,"
-                + " lease_until = NULL, fence_token = fence_token + 1 WHERE owner = ? AND state = 'RUNNING'", nodeId);
+        return updateDurably("release the jobs of " + nodeId,
+                "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL, lease_until = NULL,"
+                        + " fence_token = fence_token + 1 WHERE owner = ? AND state = 'RUNNING'", nodeId);
     }
 
     // ---------------------------------------------------------------------------------------------- retry, resume
@@ -352,7 +355,7 @@ final class JdbcJobStore implements JobStore {
     @Override
     public void markDoneWithoutRun(JobKey key, String nodeId, String outputName) {
         Objects.requireNonNull(key, "key");
-        withConnection("mark " + key.name() + " done", c -> {
+        writing("mark " + key.name() + " done", c -> {
             for (int round = 0; round < CLAIM_ROUNDS; round++) {
                 // finished_at stays empty: the job did not run here, and must not count as throughput.
                 if (insertIgnoringDuplicate(c, "INSERT INTO sandflow_jobs (name, sha256, state, attempts,"
@@ -566,7 +569,7 @@ final class JdbcJobStore implements JobStore {
             throw new IllegalArgumentException("state keys starting with '" + RESERVED_STATE_PREFIX
                     + "' are the store's own totals: " + key);
         }
-        withConnection("write state " + key, c -> {
+        writing("write state " + key, c -> {
             upsert(c, "UPDATE sandflow_state SET state_value = ?, updated_at = CURRENT_TIMESTAMP WHERE state_key = ?",
                     new Object[] {value, key},
                     "INSERT INTO sandflow_state (state_key, state_value) VALUES (?, ?)", new Object[] {key, value});
@@ -619,12 +622,40 @@ final class JdbcJobStore implements JobStore {
         }
     }
 
+    /**
+     * As {@link #withConnection}, for a change the daemon acts on next (it moves a file, or a restart must see the
+     * job's end): the change, and every commit before it, is on disk when this returns. Claims, attempt numbers,
+     * leases and heartbeats are not flushed themselves; the next durable write carries them.
+     */
+    private <T> T writing(String operation, Work<T> work) {
+        return withConnection(operation, c -> {
+            T result = work.run(c);
+            flush(c);
+            return result;
+        });
+    }
+
+    /**
+     * Embedded H2 writes a commit to its file in the background, up to WRITE_DELAY later, so a kill -9 would lose
+     * the last moments of the ledger while the files they describe have already moved. CHECKPOINT writes it now.
+     * This is used instead of WRITE_DELAY=0, which would also stop H2's background thread, the one that rewrites
+     * half-empty chunks: without it a long run's store file and chunk table grow with every job.
+     */
+    private void flush(Connection c) throws SQLException {
+        if (dialect == Dialect.H2) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CHECKPOINT");
+            }
+        }
+    }
+
     private <T> T inTransaction(String operation, Work<T> work) {
         return withConnection(operation, c -> {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
                 c.commit();
+                flush(c);
                 return result;
             } catch (SQLException | RuntimeException e) {
                 try {
@@ -648,13 +679,21 @@ final class JdbcJobStore implements JobStore {
                 + JdbcUrls.redact(Text.firstSentence(e.getMessage())) + " [SQLState " + e.getSQLState() + "]", e);
     }
 
+    /** A single-statement write that may be lost to a kill -9 (a lease renewal, an attempt number). */
     private int update(String operation, String sql, Object... args) {
-        return withConnection(operation, c -> {
-            try (PreparedStatement p = c.prepareStatement(sql)) {
-                bind(p, args);
-                return p.executeUpdate();
-            }
-        });
+        return withConnection(operation, c -> executeUpdate(c, sql, args));
+    }
+
+    /** A single-statement write that is on disk when this returns. */
+    private int updateDurably(String operation, String sql, Object... args) {
+        return writing(operation, c -> executeUpdate(c, sql, args));
+    }
+
+    private static int executeUpdate(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            bind(p, args);
+            return p.executeUpdate();
+        }
     }
 
     /** Runs the INSERT unless its key exists; returns how many rows it inserted. */
