@@ -32,9 +32,11 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     private final AtomicLong firstPoll = new AtomicLong();
 
     private final ClaimedElsewhere claimedElsewhere;
+    private final InProgressFiles inProgress;
 
-    IntakeWatch(ClaimedElsewhere claimedElsewhere) {
+    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress) {
         this.claimedElsewhere = claimedElsewhere;
+        this.inProgress = inProgress;
         LAST.set(this);
     }
 
@@ -76,12 +78,15 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
         return false;
     }
 
-    /** Polls so far, files examined by the first one, then over the later ones, and the most one of those examined. */
-    record Counts(long polls, long firstPoll, long examined, long maxPerPoll) {
+    /**
+     * Polls so far, files examined by the first one, then over the later ones, the most one of those examined, and
+     * the files the consumer holds as in progress now.
+     */
+    record Counts(long polls, long firstPoll, long examined, long maxPerPoll, int inProgress) {
     }
 
     Counts counts() {
-        return new Counts(polls.get(), firstPoll.get(), examinedTotal.get(), maxPerPoll.get());
+        return new Counts(polls.get(), firstPoll.get(), examinedTotal.get(), maxPerPoll.get(), inProgress.size());
     }
 
     /** Starts a new maximum: lets a reader compare one stretch of a run with another. */

@@ -81,8 +81,9 @@ public class SandflowConfiguration implements CamelConfiguration {
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
         registry.bind("results", new ResultSteps(engine, redactor));
         registry.bind("progress", progress);
-        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere));
-        registry.bind("inProgressFiles", new InProgressFiles());
+        InProgressFiles inProgress = new InProgressFiles();
+        registry.bind("inProgressFiles", inProgress);
+        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress));
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());

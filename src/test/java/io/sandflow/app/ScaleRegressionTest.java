@@ -107,6 +107,10 @@ class ScaleRegressionTest {
         // hundreds. The slack covers what two running agents hold at either moment (pipes, pump threads).
         assertThat(b.fds()).as("open files, last start vs a quarter").isLessThanOrEqualTo(a.fds() + 16);
         assertThat(b.threads()).as("threads, last start vs a quarter").isLessThanOrEqualTo(a.threads() + 8);
+        // The consumer's in-progress set holds the files handed out and not yet finished: at most the batch being
+        // dispatched, the workers' queue (one batch) and the running ones; never the jobs already done.
+        assertThat(late.inProgress()).as("files held as in progress once all have started")
+                .isLessThanOrEqualTo(2 * BATCH + 2);
     }
 
     private static Snapshot snapshot(int started, IntakeWatch watch) {
