@@ -17,8 +17,12 @@
 #             from STANDIN_LOG, as (starts - 1) / (last - first) and per whole minute since the
 #             first start (target: within 5% of 60/min).
 #
+# Sandflow is started the way the README starts it, through bin/sandflow (UTF-8 locale, the build's
+# class-data archive target/sandflow.jsa); LAUNCHER=jar starts it as plain
+# `java -Dfile.encoding=UTF-8 -jar target/sandflow.jar` instead, to see what the archive saves.
+#
 # Environment: FILES, WORKERS, DELAY (throughput); RATE_FILES, RATE (rate); BENCH_TMP; SKIP_BUILD;
-#              EXTRA: more -Dkey=value settings for both, space-separated.
+#              EXTRA: more -Dkey=value settings for both, space-separated; LAUNCHER (launcher|jar).
 # Needs: java 17, mvn (offline repo filled), bash, awk.
 set -euo pipefail
 
@@ -67,7 +71,9 @@ fill() {
 # run_once WORK SETTINGS...: runs `run --once` in WORK, echoing the command; sets RC and WALL_MS
 run_once() {
     local w=$1; shift
-    local cmd=(java -Dfile.encoding=UTF-8 -jar "$jar" -C "$w"
+    local launch=("$here/bin/sandflow")
+    if [[ ${LAUNCHER:-launcher} == jar ]]; then launch=(java -Dfile.encoding=UTF-8 -jar "$jar"); fi
+    local cmd=("${launch[@]}" -C "$w"
         -Dsandflow.agent.command="$w/bin/standin-agent.sh"
         -Dsandflow.sandbox.kind=none -Dsandflow.sandbox.allow-unsandboxed=true
         -Dsandflow.agent.env.STANDIN_LOG="$w/standin.log" -Dsandflow.agent.env.STANDIN_STATE_DIR="$w/state"

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -74,6 +75,15 @@ final class Daemon {
                     public void afterStart(BaseMainSupport m) {
                         DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), maxWait);
                         camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
+                        // and right after each job, so that the last one ends the run at once, not at the next tick
+                        // (the exchange leaves Camel's in-flight list just after this event: hence the few ms)
+                        camel.progress().afterExchange(() -> {
+                            try {
+                                camel.control().schedule(watch::check, 5, TimeUnit.MILLISECONDS);
+                            } catch (RejectedExecutionException stopping) {
+                                // the run is ending anyway
+                            }
+                        });
                     }
                 });
             }

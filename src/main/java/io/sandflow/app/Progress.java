@@ -36,6 +36,7 @@ public final class Progress {
     private final Metrics metrics;
     private final Deque<Instant> recent = new ArrayDeque<>();
     private volatile ProgressBar bar;
+    private volatile Runnable afterExchange = () -> { };
 
     Progress(Standing standing, Metrics metrics) {
         this.standing = standing;
@@ -65,6 +66,11 @@ public final class Progress {
         if (b != null) {
             b.close();
         }
+    }
+
+    /** Runs after every job's exchange completes, on the thread that ran it; it must be quick. */
+    void afterExchange(Runnable hook) {
+        afterExchange = hook;
     }
 
     /** Counts the job on the exchange and reports it; a second call for the same exchange does nothing. */
@@ -189,6 +195,7 @@ public final class Progress {
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.ExchangeEvent e) {
                     finished(e.getExchange());
+                    afterExchange.run();
                 }
             }
 
