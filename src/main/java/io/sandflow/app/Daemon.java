@@ -69,6 +69,16 @@ final class Daemon {
                 }
             });
             main.configure().withShutdownSuppressLoggingOnTimeout(true);
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void beforeStart(BaseMainSupport m) {
+                    // The store opened while Camel built the routes; they start consuming only once it is open
+                    engine.store();
+                    LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
+                            once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
+                            engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
+                }
+            });
             if (once) {
                 main.addMainListener(new MainListenerSupport() {
                     @Override
@@ -87,9 +97,6 @@ final class Daemon {
                     }
                 });
             }
-            LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
-                    once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
-                    engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
             main.run();
             camel.control().shutdownNow();
             engine.runner.killAll();

@@ -28,6 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Everything a running Sandflow needs, built once from the settings and checked before anything starts:
@@ -67,7 +69,8 @@ final class Engine implements AutoCloseable {
     /** sandflow.budget.max-usd-total; zero means no cap. */
     final java.math.BigDecimal budgetCap;
     private WorkerPool pool;
-    private JobStore store;
+    private volatile JobStore store;
+    private CompletableFuture<JobStore> storeOpening;
 
     private Engine(Settings s) {
         this.settings = s;
@@ -121,7 +124,10 @@ final class Engine implements AutoCloseable {
         return new Engine(settings);
     }
 
-    /** Opens the store and creates the folders and workspaces. */
+    /**
+     * Creates the folders and workspaces, and starts opening the store on a thread of its own: Camel builds its
+     * routes meanwhile (the two take about as long), and the first use of {@link #store()} waits for it.
+     */
     Engine open() throws IOException {
         requireProgram(agent.command(), "sandflow.agent.command");
         if (sandbox instanceof io.sandflow.sandbox.SrtSandbox) {
@@ -140,14 +146,34 @@ final class Engine implements AutoCloseable {
         pool.prepare(sandbox);
         removeTempFiles(outbox);
         removeTempFiles(failed);
-        store = JobStore.open(storeUrl(settings),
-                System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
-        store.nodeStarted(nodeId, host);
-        int released = store.releaseOwnedBy(nodeId);
-        if (released > 0) {
-            LOG.info("{} job(s) this node was running when it last stopped are pending again", released);
-        }
+        storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
+            Thread t = new Thread(task, "sandflow-store-open");
+            t.setDaemon(true);
+            t.start();
+        });
         return this;
+    }
+
+    private JobStore openStore() {
+        JobStore opened;
+        try {
+            opened = JobStore.open(storeUrl(settings),
+                    System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"));
+        } catch (IllegalStateException cannotOpen) {
+            // A store that cannot be opened at start is, like a bad setting, one sentence naming the setting
+            throw new ConfigException(cannotOpen.getMessage());
+        }
+        try {
+            opened.nodeStarted(nodeId, host);
+            int released = opened.releaseOwnedBy(nodeId);
+            if (released > 0) {
+                LOG.info("{} job(s) this node was running when it last stopped are pending again", released);
+            }
+            return opened;
+        } catch (RuntimeException e) {
+            opened.close();
+            throw e;
+        }
     }
 
     /** The prompt, environment and argv of one attempt: shared by the dispatch route and {@code render}. */
@@ -170,7 +196,26 @@ final class Engine implements AutoCloseable {
         return new Attempt(rendered, env, argv);
     }
 
+    /** The store, once open: the first callers wait for {@link #open()}'s opening to end, and get its error. */
     JobStore store() {
+        JobStore s = store;
+        return s != null ? s : awaitStore();
+    }
+
+    private synchronized JobStore awaitStore() {
+        if (store == null) {
+            if (storeOpening == null) {
+                throw new IllegalStateException("the engine is not open");
+            }
+            try {
+                store = storeOpening.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+        }
         return store;
     }
 
@@ -180,8 +225,14 @@ final class Engine implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        if (store != null) {
-            store.close();
+        JobStore s = store;
+        if (s == null && storeOpening != null) {
+            // Closed before anyone used it (start-up failed elsewhere): wait for the opening, so as not to leave
+            // the database open behind us
+            s = storeOpening.exceptionally(e -> null).join();
+        }
+        if (s != null) {
+            s.close();
         }
     }
 

@@ -53,4 +53,22 @@ class ExitCodeTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("sandflow.workers");
         assertThat(dir.resolve("data")).doesNotExist();
     }
+
+    @Test
+    void aStoreThatCannotBeOpenedIsOneSentenceAndLeavesTheInboxAlone() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("inbox"));
+        Path input = java.nio.file.Files.writeString(dir.resolve("inbox/a.json"), "{\"a\": 1}\n");
+        // Nothing listens on port 9 (discard) here: the connection is refused at once
+        int code = Sandflow.execute("-C", dir.toString(), "-Dsandflow.sandbox.kind=none",
+                "-Dsandflow.sandbox.allow-unsandboxed=true", "-Dsandflow.agent.command=/bin/cat",
+                "-Dsandflow.store.url=jdbc:postgresql://127.0.0.1:9/sandflow?connectTimeout=5", "run", "--once");
+
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertThat(code).isEqualTo(2);
+        assertThat(stderr).contains("sandflow.store.url='jdbc:postgresql://127.0.0.1:9/sandflow")
+                .contains("could not be opened").doesNotContain("\tat ");
+        assertThat(input).exists();
+        assertThat(dir.resolve("outbox")).isEmptyDirectory();
+        assertThat(dir.resolve("failed")).isEmptyDirectory();
+    }
 }
