@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.agent.Envelope;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobKey;
+import io.sandflow.job.JobState;
 import io.sandflow.process.ProcessOutcome;
 import io.sandflow.process.ProcessSpec;
 import io.sandflow.sandbox.Workspace;
@@ -51,6 +52,8 @@ final class Job {
     String failureReason;
     /** How the job ended, for the progress line: ok, failed, parked, skipped. */
     String ending;
+    /** The ending this node wrote to the store, DONE or FAILED; null while none, or when its claim was stale. */
+    JobState stored;
 
     Job(Path inboxFile) {
         this.inboxFile = inboxFile;

@@ -4,6 +4,7 @@ import io.sandflow.job.FailureClass;
 import io.sandflow.job.InputCheck;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobKey;
+import io.sandflow.job.JobState;
 import io.sandflow.result.AtomicFiles;
 import io.sandflow.result.OutputNames;
 import io.sandflow.sandbox.Workspace;
@@ -28,12 +29,14 @@ public final class JobSteps {
 
     private final Engine engine;
     private final Progress progress;
+    private final Standing standing;
 
     private final ClaimedElsewhere claimedElsewhere;
 
-    JobSteps(Engine engine, Progress progress, ClaimedElsewhere claimedElsewhere) {
+    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere) {
         this.engine = engine;
         this.progress = progress;
+        this.standing = standing;
         this.claimedElsewhere = claimedElsewhere;
     }
 
@@ -64,8 +67,11 @@ public final class JobSteps {
                     // The seed's resume rule: an output already in the outbox means this input is done. Checked
                     // under the claim, so that a node finishing the same job right now is never second-guessed.
                     // not as a completion: a job that did not run here must not count as throughput
-                    engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
-                    moveAway(file, engine.archive);
+                    standing.ended(job, JobState.DONE, () -> {
+                        engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
+                        moveAway(file, engine.archive);
+                        return true;
+                    });
                     LOG.info("{}: {} already exists in the outbox; not run again", job.name, job.outputName);
                     job.ending = "skipped";
                     progress.finished(exchange);

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One log line per finished job (bean {@code progress}), with counts over everything the store knows plus the
@@ -34,7 +35,13 @@ public final class Progress {
 
     private final Standing standing;
     private final Metrics metrics;
+    /** This node's job endings since start, by outcome, for the run's summary and exit code. */
+    private final AtomicLong ok = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong parked = new AtomicLong();
     private final Deque<Instant> recent = new ArrayDeque<>();
+    private final Object lines = new Object();
     private volatile ProgressBar bar;
     private volatile Runnable afterExchange = () -> { };
 
@@ -92,7 +99,7 @@ public final class Progress {
         if (!isEnding(job.ending)) {
             return;
         }
-        standing.ended(job.ending);
+        tally(job.ending).incrementAndGet();
         metrics.jobEnded(job.ending, failureClass(job, cause));
         Instant now = Instant.now();
         if (job.ending.equals("ok") || job.ending.equals("failed")) {
@@ -104,25 +111,41 @@ public final class Progress {
             }
         }
         Standing.View v = standing.view();
-        Counts c = counts(v);
-        String eta = Optional.ofNullable(etaOrNull(v, c.pending)).map(AttemptSteps::human).orElse("?");
-        ProgressBar b = bar;
-        if (b != null) {
-            b.maxHint(c.total);
-            b.stepTo(c.done + c.failed);
-            b.setExtraMessage(String.format("%s %s · failed %d parked %d", job.ending, job.name, c.failed, c.parked));
-        }
-        if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
-            String line = String.format("[%d/%d] %s %s %s $%.2f · done %d failed %d parked %d pending %d · ETA %s",
-                    c.done + c.failed, c.total, job.ending, job.name,
-                    AttemptSteps.human(Duration.between(job.started, now)), job.costUsd.doubleValue(),
-                    c.done, c.failed, c.parked, c.pending, eta);
+        // One line at a time, each adding its own job: jobs that end together would otherwise all be counted before
+        // the first of their lines, which then all show the same figures
+        synchronized (lines) {
+            standing.reported(job);
+            Counts c = counts(v);
+            String eta = Optional.ofNullable(etaOrNull(v, c.pending)).map(AttemptSteps::human).orElse("?");
+            ProgressBar b = bar;
             if (b != null) {
-                LOG.debug(line);
-            } else {
-                LOG.info(line);
+                b.maxHint(c.total);
+                b.stepTo(c.done + c.failed);
+                b.setExtraMessage(String.format("%s %s · failed %d parked %d", job.ending, job.name, c.failed,
+                        c.parked));
+            }
+            if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
+                String line = String.format(
+                        "[%d/%d] %s %s %s $%.2f · done %d failed %d parked %d pending %d · ETA %s",
+                        c.done + c.failed, c.total, job.ending, job.name,
+                        AttemptSteps.human(Duration.between(job.started, now)), job.costUsd.doubleValue(),
+                        c.done, c.failed, c.parked, c.pending, eta);
+                if (b != null) {
+                    LOG.debug(line);
+                } else {
+                    LOG.info(line);
+                }
             }
         }
+    }
+
+    private AtomicLong tally(String ending) {
+        return switch (ending) {
+            case "ok" -> ok;
+            case "failed" -> failed;
+            case "skipped" -> skipped;
+            default -> parked;
+        };
     }
 
     private static boolean isEnding(String ending) {
@@ -149,13 +172,13 @@ public final class Progress {
         };
     }
 
-    /** The figures of one line: the store's counts when last read, plus this node's endings since. */
+    /** The figures of one line: the store's counts when last read, with this node's jobs as they are reported. */
     record Counts(long total, long done, long failed, long parked, long pending) {
     }
 
     Counts counts(Standing.View v) {
-        long done = v.count(JobState.DONE) + Math.max(0, standing.ok() - v.okMark());
-        long failed = v.count(JobState.FAILED) + Math.max(0, standing.failed() - v.failedMark());
+        long done = standing.done(v);
+        long failed = standing.failed(v);
         long parked = v.count(JobState.PARKED);
         long total = Math.max(v.total(), done + failed + parked);
         return new Counts(total, done, failed, parked, Math.max(0, total - done - failed - parked));
@@ -219,18 +242,18 @@ public final class Progress {
     }
 
     int done() {
-        return (int) standing.ok();
+        return (int) ok.get();
     }
 
     int failed() {
-        return (int) standing.failed();
+        return (int) failed.get();
     }
 
     int parked() {
-        return (int) standing.parked();
+        return (int) parked.get();
     }
 
     int skipped() {
-        return (int) standing.skipped();
+        return (int) skipped.get();
     }
 }

@@ -5,6 +5,7 @@ import io.sandflow.agent.Redactor;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
+import io.sandflow.job.JobState;
 import io.sandflow.result.AtomicFiles;
 import io.sandflow.store.JobOutcome;
 import org.apache.camel.Exchange;
@@ -26,10 +27,12 @@ public final class ResultSteps {
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.results");
 
     private final Engine engine;
+    private final Standing standing;
     private final Redactor redactor;
 
-    ResultSteps(Engine engine, Redactor redactor) {
+    ResultSteps(Engine engine, Standing standing, Redactor redactor) {
         this.engine = engine;
+        this.standing = standing;
         this.redactor = redactor;
     }
 
@@ -51,7 +54,9 @@ public final class ResultSteps {
             LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
         }
         Files.deleteIfExists(reportPath(job));
-        engine.store().complete(job.jobId, job.fenceToken, outcome(job, null, null));
+        // The input stays in the inbox until the archive step: the inbox count must not have it as well
+        standing.endedWithInputInInbox(job, JobState.DONE,
+                () -> engine.store().complete(job.jobId, job.fenceToken, outcome(job, null, null)));
         job.ending = "ok";
     }
 
@@ -62,6 +67,8 @@ public final class ResultSteps {
             AtomicFiles.moveInto(job.inboxFile, engine.archive);
         } catch (java.nio.file.NoSuchFileException gone) {
             // Another node, seeing the job done, archived the input between our write and this move
+        } finally {
+            standing.left(job);
         }
     }
 
@@ -111,12 +118,15 @@ public final class ResultSteps {
             report.put("sha256", job.key.sha256());
         }
         AtomicFiles.writeReplacing(reportPath(job), Jsons.MAPPER.writeValueAsBytes(report));
-        if (Files.exists(job.inboxFile)) {
-            AtomicFiles.moveInto(job.inboxFile, engine.failed);
-        }
-        if (job.jobId != 0) {
-            engine.store().fail(job.jobId, job.fenceToken, outcome(job, cls, reason));
-        }
+        JobOutcome outcome = outcome(job, cls, reason);
+        // One step with the move: between the input leaving the inbox and the row saying FAILED, a refresh would
+        // find the job in neither
+        standing.ended(job, JobState.FAILED, () -> {
+            if (Files.exists(job.inboxFile)) {
+                AtomicFiles.moveInto(job.inboxFile, engine.failed);
+            }
+            return job.jobId != 0 && engine.store().fail(job.jobId, job.fenceToken, outcome);
+        });
         job.ending = "failed";
         job.failureReason = reason;
         LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);

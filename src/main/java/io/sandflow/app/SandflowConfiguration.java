@@ -76,10 +76,10 @@ public class SandflowConfiguration implements CamelConfiguration {
         Redactor redactor = Redactor.of(System.getenv());
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
-        registry.bind("jobs", new JobSteps(engine, progress, claimedElsewhere));
+        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
-        registry.bind("results", new ResultSteps(engine, redactor));
+        registry.bind("results", new ResultSteps(engine, standing, redactor));
         registry.bind("progress", progress);
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);

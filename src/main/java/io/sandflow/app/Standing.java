@@ -11,7 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -20,18 +25,32 @@ import java.util.stream.Stream;
 /**
  * Where the batch stands, for the progress line and the queue gauges: the store's counts and the inbox's size,
  * both read at most once per {@code sandflow.observe.refresh} (bean {@code standing}, refreshed by the
- * {@code observe} route), plus what this node finished since, counted in memory. A finished job therefore costs
- * no query and no directory listing.
+ * {@code observe} route), with this node's own jobs counted in memory as their progress lines come out. A
+ * finished job therefore costs no query and no directory listing.
+ *
+ * <p>A read never falls between a job's store write and the in-memory count that tells it apart (see
+ * {@link #ended} and {@link #refresh}), so each job counts once in the total and once in done or failed.
  */
 public final class Standing {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.observe");
 
-    /** This node's job endings since start, by outcome. */
-    private final AtomicLong ok = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong skipped = new AtomicLong();
-    private final AtomicLong parked = new AtomicLong();
+    /** This node's store writes that made a job DONE or FAILED, since start. */
+    private final AtomicLong doneWritten = new AtomicLong();
+    private final AtomicLong failedWritten = new AtomicLong();
+    /** Those of them whose progress line is out: a job counts in the figures from its own line on. */
+    private final AtomicLong doneReported = new AtomicLong();
+    private final AtomicLong failedReported = new AtomicLong();
+    /**
+     * Endings share it, a refresh takes it alone: a job ending while the store is read could otherwise be in the
+     * snapshot but not in the marks, or be in the inbox count as well.
+     */
+    private final ReadWriteLock endings = new ReentrantReadWriteLock();
+    /**
+     * Inputs of this node's jobs that the store has as DONE but that have not left the inbox yet (the publish
+     * route archives them in a later step): the inbox count leaves them out, as the store counts them already.
+     */
+    private final Set<String> leaving = ConcurrentHashMap.newKeySet();
 
     private final Supplier<JobStore> store;
     private final Path inbox;
@@ -41,7 +60,8 @@ public final class Standing {
      * How long a view is used before it is read again: the refresh interval, or 20 times what the last read cost
      * when that is longer. Counting states over a store of a million rows, or listing an inbox of 100,000 files,
      * takes a sizeable part of a second on a busy machine; repeating it every 2 s would take a steady share of
-     * the CPU that grows with the store and the inbox. Stretching the interval caps that share at 5%.
+     * the CPU that grows with the store and the inbox. Stretching the interval caps that share at 5%, and so the
+     * time job endings spend waiting for a read.
      */
     private volatile Duration validFor;
     private volatile View view;
@@ -55,10 +75,10 @@ public final class Standing {
     }
 
     /**
-     * The store and inbox at one moment, with this node's counters as they were just before the store was read,
-     * so that later endings can be added without counting them twice.
+     * The store and inbox at one moment, with how many of the store's DONE and FAILED jobs this node had written
+     * since start: those count by their progress lines instead, so that none counts twice or ahead of its line.
      */
-    record View(StatusSnapshot store, long inboxFiles, Instant at, long okMark, long failedMark) {
+    record View(StatusSnapshot store, long inboxFiles, Instant at, long doneMark, long failedMark) {
 
         long count(JobState state) {
             return store.count(state);
@@ -77,33 +97,65 @@ public final class Standing {
         }
     }
 
-    /** Counts one job ending of this node: ok, failed, skipped or parked. */
-    void ended(String outcome) {
-        switch (outcome) {
-            case "ok" -> ok.incrementAndGet();
-            case "failed" -> failed.incrementAndGet();
-            case "skipped" -> skipped.incrementAndGet();
-            case "parked" -> parked.incrementAndGet();
-            default -> {
-                // "lost": another node owns the job now and will count it
+    /** A store write that ends a job, with the move of its input out of the inbox when that goes with it. */
+    @FunctionalInterface
+    interface Ending {
+        /** Whether the store took the write: a stale claim changes nothing. */
+        boolean write() throws IOException;
+    }
+
+    /**
+     * Ends one of this node's jobs as DONE or FAILED with its input out of the inbox once {@code ending} returns,
+     * in one step that no refresh falls into. The job counts in the figures when it is {@link #reported}.
+     */
+    void ended(Job job, JobState state, Ending ending) throws IOException {
+        ended(job, state, false, ending);
+    }
+
+    /** As {@link #ended}, for a job whose input is still in the inbox after the write, until {@link #left}. */
+    void endedWithInputInInbox(Job job, JobState state, Ending ending) throws IOException {
+        ended(job, state, true, ending);
+    }
+
+    private void ended(Job job, JobState state, boolean inputStays, Ending ending) throws IOException {
+        Lock lock = endings.readLock();
+        lock.lock();
+        try {
+            if (!ending.write()) {
+                return;
             }
+            if (inputStays) {
+                leaving.add(job.name);
+            }
+            (state == JobState.DONE ? doneWritten : failedWritten).incrementAndGet();
+            job.stored = state;
+        } finally {
+            lock.unlock();
         }
     }
 
-    long ok() {
-        return ok.get();
+    /** The job's input is out of the inbox now. */
+    void left(Job job) {
+        leaving.remove(job.name);
     }
 
-    long failed() {
-        return failed.get();
+    /** The job's progress line is out: from now on the figures count the ending it wrote, if any. */
+    void reported(Job job) {
+        if (job.stored == JobState.DONE) {
+            doneReported.incrementAndGet();
+        } else if (job.stored == JobState.FAILED) {
+            failedReported.incrementAndGet();
+        }
     }
 
-    long skipped() {
-        return skipped.get();
+    /** Done jobs: the others' as the view has them, plus this node's reported ones. */
+    long done(View v) {
+        return v.count(JobState.DONE) - v.doneMark() + doneReported.get();
     }
 
-    long parked() {
-        return parked.get();
+    /** Failed jobs: the others' as the view has them, plus this node's reported ones. */
+    long failed(View v) {
+        return v.count(JobState.FAILED) - v.failedMark() + failedReported.get();
     }
 
     /** The latest view, read now when there is none yet or it is older than the refresh interval. */
@@ -126,32 +178,46 @@ public final class Standing {
             return current;
         }
         long started = System.nanoTime();
-        // Order matters: a job writes its row, then moves its input out of the inbox, then counts itself here.
-        // Listing the inbox before reading the store, and marking the counters after, keeps the windows in which
-        // a job could be counted twice (or not yet) as short as the query itself.
-        long inboxFiles = countInbox();
         StatusSnapshot snapshot;
+        long inboxFiles;
+        long doneMark;
+        long failedMark;
+        // Endings wait meanwhile, so each of this node's jobs is either ended in the snapshot, in the marks and out
+        // of the inbox count, or in none of them. The inbox is listed under the lock too: listed before, it could
+        // still hold a file whose job ends before the store is read; listed after, it could miss one whose job ends
+        // in between, which the store does not count yet.
+        Lock lock = endings.writeLock();
+        lock.lock();
         try {
-            snapshot = store.get().status(0);
-        } catch (RuntimeException e) {
-            LOG.debug("cannot read the store's counts: {}", e.getMessage());
-            if (current != null) {
-                return current;
+            try {
+                snapshot = store.get().status(0);
+            } catch (RuntimeException e) {
+                LOG.debug("cannot read the store's counts: {}", e.getMessage());
+                if (current != null) {
+                    return current;
+                }
+                snapshot = new StatusSnapshot(Instant.now(), java.util.Map.of(), java.math.BigDecimal.ZERO, 0, 0, 0,
+                        0, java.util.List.of(), java.util.List.of());
             }
-            snapshot = new StatusSnapshot(Instant.now(), java.util.Map.of(), java.math.BigDecimal.ZERO, 0, 0, 0, 0,
-                    java.util.List.of(), java.util.List.of());
+            doneMark = doneWritten.get();
+            failedMark = failedWritten.get();
+            // Copied before listing: a name removed once its file has moved could otherwise be gone from the set
+            // by the time the listing, which still saw the file, is checked against it
+            inboxFiles = countInbox(Set.copyOf(leaving));
+        } finally {
+            lock.unlock();
         }
-        view = new View(snapshot, inboxFiles, Instant.now(), ok.get(), failed.get());
+        view = new View(snapshot, inboxFiles, Instant.now(), doneMark, failedMark);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         Duration stretched = took.multipliedBy(20);
         validFor = stretched.compareTo(refresh) > 0 ? stretched : refresh;
         return view;
     }
 
-    private long countInbox() {
+    private long countInbox(Set<String> endedInStore) {
         try (Stream<Path> files = Files.list(inbox)) {
             return files.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".") && include.test(n))
+                    .filter(n -> !n.startsWith(".") && include.test(n) && !endedInStore.contains(n))
                     .count();
         } catch (IOException e) {
             return 0;
