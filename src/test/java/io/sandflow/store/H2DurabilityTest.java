@@ -67,9 +67,10 @@ class H2DurabilityTest {
                         .isTrue();
             }
             long chunks = chunkCount(jdbc);
-            // Every write is its own commit (three or more per job). With WRITE_DELAY=0, which stops H2's background
-            // compaction, this run leaves well over 300 chunks; with compaction running it stays in the tens.
-            assertThat(chunks).as("H2 chunks after %d jobs", jobs).isLessThan(150);
+            // Only the writes the daemon acts on are flushed, about one chunk per job, and H2's background thread
+            // rewrites the half-empty ones: 75 to 160 chunks here. With WRITE_DELAY=0, which stops that thread and
+            // writes a chunk per commit, the same run leaves about 750.
+            assertThat(chunks).as("H2 chunks after %d jobs", jobs).isLessThan(300);
             assertThat(store.status(0).counts().get(JobState.DONE)).isEqualTo((long) jobs);
         }
     }
