@@ -87,6 +87,24 @@ class LauncherScriptTest {
     }
 
     @Test
+    void findsTheJarNextToItselfWhenCalledThroughASymlink() throws Exception {
+        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("usr-local-bin")).resolve("sandflow"),
+                LAUNCHER);
+        Path expected = LAUNCHER.getParent().resolveSibling("target").resolve("sandflow.jar");
+        Path err = dir.resolve("err.txt");
+
+        int code = run(link, Map.of(), err, false, "--version");
+
+        // Before `mvn package` the jar is not there yet: then the error must name where it was looked for
+        if (code == 2) {
+            assertThat(Files.readString(err)).contains(expected.toString());
+        } else {
+            assertThat(code).isZero();
+            assertThat(given("ARG=")).contains(expected.toRealPath().toString());
+        }
+    }
+
+    @Test
     void aMissingJarIsOneSentenceAndExitTwo() throws Exception {
         Files.delete(jar);
         Path err = dir.resolve("err.txt");
@@ -103,8 +121,13 @@ class LauncherScriptTest {
     }
 
     private int launch(Map<String, String> env, Path err, String... args) throws Exception {
+        return run(LAUNCHER, env, err, true, args);
+    }
+
+    private int run(Path script, Map<String, String> env, Path err, boolean standInJar, String... args)
+            throws Exception {
         ProcessBuilder pb = new ProcessBuilder();
-        pb.command().add(LAUNCHER.toString());
+        pb.command().add(script.toString());
         pb.command().addAll(List.of(args));
         pb.environment().remove("LC_ALL");
         pb.environment().remove("LC_CTYPE");
@@ -112,7 +135,10 @@ class LauncherScriptTest {
         pb.environment().remove("JAVA_OPTS");
         pb.environment().putAll(env);
         pb.environment().put("JAVA_HOME", jdk.toString());
-        pb.environment().put("SANDFLOW_JAR", jar.toString());
+        pb.environment().remove("SANDFLOW_JAR");
+        if (standInJar) {
+            pb.environment().put("SANDFLOW_JAR", jar.toString());
+        }
         pb.environment().put("RECORD", record.toString());
         pb.redirectErrorStream(false).redirectError(err.toFile()).redirectOutput(dir.resolve("out.txt").toFile());
         Process p = pb.start();
