@@ -65,6 +65,18 @@ class LauncherScriptTest {
     }
 
     @Test
+    void javaOptsComeAfterTheLaunchersOwnSoTheyCanChangeThem() throws Exception {
+        assertThat(launch(Map.of("JAVA_OPTS", "-XX:TieredStopAtLevel=4 -Xmx1g"), "status")).isZero();
+
+        List<String> args = given("ARG=");
+        int own = args.indexOf("-XX:TieredStopAtLevel=1");
+        int users = args.indexOf("-XX:TieredStopAtLevel=4");
+        assertThat(own).isNotNegative();
+        assertThat(users).isGreaterThan(own).isLessThan(args.indexOf("-jar"));
+        assertThat(args.get(users + 1)).isEqualTo("-Xmx1g");
+    }
+
+    @Test
     void aPosixLocaleBecomesUtf8() throws Exception {
         assertThat(launch(Map.of("LANG", "C"), "status")).isZero();
 
