@@ -312,8 +312,8 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's. (The
-     * store itself makes each commit durable before it returns; see JdbcJobStore.)
+     * An embedded H2 file URL with a relative path is resolved against the working folder, not the JVM's. (H2's
+     * write delay is left alone: the store writes to disk itself what the daemon acts on; see JdbcJobStore.)
      */
     static String storeUrl(Settings s) {
         String url = s.required("sandflow.store.url");
