@@ -54,21 +54,31 @@ public final class ResultSteps {
             LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
         }
         Files.deleteIfExists(reportPath(job));
-        // The input stays in the inbox until the archive step: the inbox count must not have it as well
-        standing.endedWithInputInInbox(job, JobState.DONE,
-                () -> engine.store().complete(job.jobId, job.fenceToken, outcome(job, null, null)));
+        // The row and the input's move to the archive in one step, as fail() does: a progress refresh never
+        // finds the job DONE in the store with its input still counted in the inbox
+        standing.ended(job, JobState.DONE, () -> {
+            boolean recorded = engine.store().complete(job.jobId, job.fenceToken, outcome(job, null, null));
+            if (recorded) {
+                archiveInput(job);
+            }
+            return recorded;
+        });
         job.ending = "ok";
     }
 
-    /** Moves the finished input to the archive. */
+    /**
+     * Moves the finished input to the archive if it is still in the inbox. {@link #write} does it already; this
+     * step stays for routes copied into a working folder before the two were one.
+     */
     public void archive(Exchange exchange) throws IOException {
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        archiveInput(exchange.getProperty(Job.PROPERTY, Job.class));
+    }
+
+    private void archiveInput(Job job) throws IOException {
         try {
             AtomicFiles.moveInto(job.inboxFile, engine.archive);
         } catch (java.nio.file.NoSuchFileException gone) {
-            // Another node, seeing the job done, archived the input between our write and this move
-        } finally {
-            standing.left(job);
+            // Already archived: by write(), or by another node that saw the job done
         }
     }
 

@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -46,11 +44,6 @@ public final class Standing {
      * snapshot but not in the marks, or be in the inbox count as well.
      */
     private final ReadWriteLock endings = new ReentrantReadWriteLock();
-    /**
-     * Inputs of this node's jobs that the store has as DONE but that have not left the inbox yet (the publish
-     * route archives them in a later step): the inbox count leaves them out, as the store counts them already.
-     */
-    private final Set<String> leaving = ConcurrentHashMap.newKeySet();
 
     private final Supplier<JobStore> store;
     private final Path inbox;
@@ -109,34 +102,17 @@ public final class Standing {
      * in one step that no refresh falls into. The job counts in the figures when it is {@link #reported}.
      */
     void ended(Job job, JobState state, Ending ending) throws IOException {
-        ended(job, state, false, ending);
-    }
-
-    /** As {@link #ended}, for a job whose input is still in the inbox after the write, until {@link #left}. */
-    void endedWithInputInInbox(Job job, JobState state, Ending ending) throws IOException {
-        ended(job, state, true, ending);
-    }
-
-    private void ended(Job job, JobState state, boolean inputStays, Ending ending) throws IOException {
         Lock lock = endings.readLock();
         lock.lock();
         try {
             if (!ending.write()) {
                 return;
             }
-            if (inputStays) {
-                leaving.add(job.name);
-            }
             (state == JobState.DONE ? doneWritten : failedWritten).incrementAndGet();
             job.stored = state;
         } finally {
             lock.unlock();
         }
-    }
-
-    /** The job's input is out of the inbox now. */
-    void left(Job job) {
-        leaving.remove(job.name);
     }
 
     /** The job's progress line is out: from now on the figures count the ending it wrote, if any. */
@@ -201,9 +177,7 @@ public final class Standing {
             }
             doneMark = doneWritten.get();
             failedMark = failedWritten.get();
-            // Copied before listing: a name removed once its file has moved could otherwise be gone from the set
-            // by the time the listing, which still saw the file, is checked against it
-            inboxFiles = countInbox(Set.copyOf(leaving));
+            inboxFiles = countInbox();
         } finally {
             lock.unlock();
         }
@@ -214,10 +188,10 @@ public final class Standing {
         return view;
     }
 
-    private long countInbox(Set<String> endedInStore) {
+    private long countInbox() {
         try (Stream<Path> files = Files.list(inbox)) {
             return files.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".") && include.test(n) && !endedInStore.contains(n))
+                    .filter(n -> !n.startsWith(".") && include.test(n))
                     .count();
         } catch (IOException e) {
             return 0;

@@ -65,14 +65,15 @@ class ProgressCountsTest {
 
         results.write(a);
         results.write(b);
+        // write() records the job and archives its input in one step: the refresh below sees both or neither
+        assertThat(engine.inbox.resolve("a.json")).doesNotExist();
+        assertThat(engine.archive.resolve("a.json")).exists();
         standing.refresh();
-        results.archive(a);
         progress.finished(a);
 
         assertThat(counts()).as("a's line: b is done in the store but not reported yet, c waits")
                 .isEqualTo(new Progress.Counts(3, 1, 0, 0, 2));
 
-        results.archive(b);
         progress.finished(b);
 
         assertThat(counts()).as("b's line").isEqualTo(new Progress.Counts(3, 2, 0, 0, 1));
