@@ -55,8 +55,13 @@ public abstract class CliSandbox implements Sandbox {
         }
     }
 
-    /** The argv (after the CLI prefix) that creates sandbox {@code name} over {@code workspaceRoot}. */
-    protected abstract List<String> createArgs(String name, Path workspaceRoot);
+    /**
+     * The argv (after the CLI prefix) that creates sandbox {@code name} over {@code workspaceRoot}: the same for
+     * sbx and for the legacy {@code docker sandbox}, a Claude sandbox named after the worker.
+     */
+    protected List<String> createArgs(String name, Path workspaceRoot) {
+        return List.of("create", "--name", name, "claude", workspaceRoot.toString());
+    }
 
     /** The calls (after the CLI prefix) that give sandbox {@code name} the deny-by-default network policy. */
     protected abstract List<List<String>> policyArgs(String name, List<String> hosts);
@@ -199,7 +204,7 @@ public abstract class CliSandbox implements Sandbox {
 
     @Override
     public Optional<String> failureOf(Workspace ws, ProcessOutcome outcome) {
-        if (outcome.timedOut() || outcome.exitCode() == 0 || outcome.stdoutTotalBytes() > 0) {
+        if (!Sandbox.wrapperGaveUp(outcome)) {
             return Optional.empty();
         }
         return Optional.of(sentence(ws.sandboxName(), "exec", "failed with exit " + outcome.exitCode()

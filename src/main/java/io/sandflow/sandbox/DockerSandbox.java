@@ -2,7 +2,6 @@ package io.sandflow.sandbox;
 
 import io.sandflow.process.ProcessRunner;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,11 +19,6 @@ public final class DockerSandbox extends CliSandbox {
     @Override
     public String kind() {
         return "docker-sandbox";
-    }
-
-    @Override
-    protected List<String> createArgs(String name, Path workspaceRoot) {
-        return List.of("create", "--name", name, "claude", workspaceRoot.toString());
     }
 
     /** Deny everything, then allow each host: the proxy's own flags, in one call. */

@@ -48,4 +48,9 @@ public interface Sandbox {
     default Optional<String> failureOf(Workspace ws, ProcessOutcome outcome) {
         return Optional.empty();
     }
+
+    /** What {@link #failureOf} looks for: a run that ended on its own, non-zero, without a byte on stdout. */
+    static boolean wrapperGaveUp(ProcessOutcome outcome) {
+        return !outcome.timedOut() && outcome.exitCode() != 0 && outcome.stdoutTotalBytes() == 0;
+    }
 }

@@ -2,7 +2,6 @@ package io.sandflow.sandbox;
 
 import io.sandflow.process.ProcessRunner;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,11 +20,6 @@ public final class SbxSandbox extends CliSandbox {
     @Override
     public String kind() {
         return "sbx";
-    }
-
-    @Override
-    protected List<String> createArgs(String name, Path workspaceRoot) {
-        return List.of("create", "--name", name, "claude", workspaceRoot.toString());
     }
 
     /** One call for all hosts; sbx denies by default, so allowing is all the policy needs. */

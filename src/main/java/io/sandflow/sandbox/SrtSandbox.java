@@ -167,7 +167,7 @@ public final class SrtSandbox implements Sandbox {
     /** srt refuses to start (missing bubblewrap, socat or ripgrep; bad settings) with an error and no stdout. */
     @Override
     public Optional<String> failureOf(Workspace ws, ProcessOutcome outcome) {
-        if (outcome.timedOut() || outcome.exitCode() == 0 || outcome.stdoutTotalBytes() > 0) {
+        if (!Sandbox.wrapperGaveUp(outcome)) {
             return Optional.empty();
         }
         String[] lines = outcome.stderrTail().strip().split("\\R");
