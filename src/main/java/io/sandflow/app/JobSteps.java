@@ -32,12 +32,14 @@ public final class JobSteps {
     private final Standing standing;
 
     private final ClaimedElsewhere claimedElsewhere;
+    private final IntakeGate gate;
 
-    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere) {
+    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate) {
         this.engine = engine;
         this.progress = progress;
         this.standing = standing;
         this.claimedElsewhere = claimedElsewhere;
+        this.gate = gate;
     }
 
     /**
@@ -49,6 +51,10 @@ public final class JobSteps {
         Job job = new Job(file);
         exchange.setProperty(Job.PROPERTY, job);
         exchange.setProperty(RUNNABLE, false);
+        if (!gate.isOpen()) {
+            // Queued before intake paused: left in the inbox untouched, unclaimed and unlogged, for a later poll
+            return;
+        }
         if (!Files.isRegularFile(file)) {
             return;
         }

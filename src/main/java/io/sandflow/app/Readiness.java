@@ -21,8 +21,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sandflow's readiness ({@code /observe/health/ready}): down, with the reasons, when the store cannot be reached,
- * the agent CLI or sandbox tool is missing, or the inbox or outbox cannot be written. An open circuit breaker is a
+ * Sandflow's readiness ({@code /observe/health/ready}): down, with the reasons, when a cause other than the breaker
+ * holds intake, the store cannot be reached, the agent CLI or sandbox tool is missing, or the inbox or outbox
+ * cannot be written. An open circuit breaker is a
  * detail, not a reason: the daemon is alive and resumes by itself.
  */
 final class Readiness extends AbstractHealthCheck {
@@ -32,12 +33,14 @@ final class Readiness extends AbstractHealthCheck {
 
     private final Engine engine;
     private final Breaker breaker;
+    private final IntakeGate gate;
     private final ExecutorService probes;
 
-    Readiness(Engine engine, Breaker breaker, ExecutorService probes) {
+    Readiness(Engine engine, Breaker breaker, IntakeGate gate, ExecutorService probes) {
         super("sandflow", "sandflow");
         this.engine = engine;
         this.breaker = breaker;
+        this.gate = gate;
         this.probes = probes;
     }
 
@@ -64,6 +67,12 @@ final class Readiness extends AbstractHealthCheck {
     /** What keeps Sandflow from doing its work now, one sentence each; empty when ready. */
     List<String> problems() {
         List<String> problems = new ArrayList<>();
+        // Every cause that holds intake but the breaker, which is a detail: the daemon resumes by itself
+        for (IntakeGate.Hold hold : gate.holds()) {
+            if (!hold.cause().equals("breaker")) {
+                problems.add(hold.reason());
+            }
+        }
         String store = storeProblem();
         if (store != null) {
             problems.add(store);

@@ -35,6 +35,7 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final Breaker breaker;
     private final Progress progress;
     private final Standing standing;
+    private final IntakeGate gate = new IntakeGate();
     /** Sandflow's meters; the Prometheus registry Camel scrapes joins it in {@link #configure}. */
     private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
     private final Metrics metrics = new Metrics(meters);
@@ -65,6 +66,10 @@ public class SandflowConfiguration implements CamelConfiguration {
         return progress;
     }
 
+    IntakeGate gate() {
+        return gate;
+    }
+
     /** Runs housekeeping off the worker threads (pausing intake, the --once drain watch). */
     ScheduledExecutorService control() {
         return control;
@@ -76,7 +81,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         Redactor redactor = Redactor.of(System.getenv());
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
-        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere));
+        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
         registry.bind("results", new ResultSteps(engine, standing, redactor));
@@ -87,11 +92,17 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
+        registry.bind("intakePolicy", new IntakePolicy(gate, control));
         bindObservation(context, registry);
-        breaker.onTransition(state -> control.execute(() -> {
-            recordBreaker(state);
-            pauseOrResumeIntake(context, state);
-        }));
+        breaker.onTransition(state -> {
+            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+                gate.hold("breaker", "the circuit breaker is open until " + breaker.openUntil() + ": "
+                        + breaker.reason());
+            } else {
+                gate.release("breaker");
+            }
+            control.execute(() -> recordBreaker(state));
+        });
     }
 
     /**
@@ -112,7 +123,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         context.getManagementStrategy().addEventNotifier(progress.completions());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
-            Readiness readiness = new Readiness(engine, breaker, control);
+            Readiness readiness = new Readiness(engine, breaker, gate, control);
             readiness.setCamelContext(context);
             health.register(readiness);
             if (health.getExcludePattern() == null) {
@@ -126,26 +137,6 @@ public class SandflowConfiguration implements CamelConfiguration {
                 progress.close();
             }
         });
-    }
-
-    /**
-     * Pauses or resumes only the inbox poller. Suspending the whole route would wait for its in-flight jobs, which
-     * are exactly the ones the breaker is parking, and would block this thread meanwhile.
-     */
-    private static void pauseOrResumeIntake(CamelContext context, CircuitBreaker.State state) {
-        try {
-            org.apache.camel.Route intake = context.getRoute("intake");
-            if (intake == null) {
-                return;
-            }
-            if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
-                org.apache.camel.support.service.ServiceHelper.suspendService(intake.getConsumer());
-            } else {
-                org.apache.camel.support.service.ServiceHelper.resumeService(intake.getConsumer());
-            }
-        } catch (Exception e) {
-            LOG.warn("cannot {} intake: {}", state == CircuitBreaker.State.OPEN ? "pause" : "resume", e.getMessage());
-        }
     }
 
     /** The breaker's state in the store, so that `status` shows it from another process. */
