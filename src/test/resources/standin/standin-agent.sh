@@ -29,6 +29,8 @@
 #   hang-with-child       starts `sleep 3000 &`, records its pid, then never answers
 #   fork-child            starts `sleep 3000 &`, records its pid, succeeds at once; the child
 #                         keeps the inherited stdout/stderr open unless STANDIN_CHILD_FDS=closed
+#   detach-child          starts `setsid sleep 3000 &` (its own session and process group), records its pid,
+#                         and succeeds at once
 #   huge-output           ~30 MB of junk lines, then a success envelope
 #   slow                  success after $STANDIN_DELAY seconds (default 1)
 #   flaky-N               429 envelope for the first N calls of this job name, then success
@@ -231,6 +233,12 @@ case $behaviour in
         exec sleep infinity ;;
     fork-child)
         fork_sleeper
+        emit_success "$good_json" "$good_json" ;;
+    detach-child)
+        setsid sleep 3000 < /dev/null > /dev/null 2>&1 &
+        if [[ -n $state ]]; then
+            printf '%s\n' "$!" >> "$state/$job.pids"
+        fi
         emit_success "$good_json" "$good_json" ;;
     huge-output)
         # 30 MiB of junk lines from two coreutils, then the envelope on its own line.

@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 
@@ -55,7 +54,8 @@ public final class AttemptSteps {
         exchange.setProperty(AGAIN, false);
         exchange.setProperty(BACKOFF, 0L);
         exchange.removeProperty(PENDING_FAILURE);
-        Files.deleteIfExists(job.outputPath());
+        // sandbox: out/ is the agent's; it is re-made, never cleaned through a link it may have become
+        job.workspace.clearOut();
         Engine.Attempt attempt = engine.attempt(job.workspace, job.name, job.stagedInput, job.text, job.json,
                 job.attempt, job.previousError, job.outputName);
         byte[] stdin = attempt.prompt().getBytes(StandardCharsets.UTF_8);
@@ -113,7 +113,8 @@ public final class AttemptSteps {
         if (engine.stopping) {
             throw JobParkedException.shutdown();
         }
-        String reason = verdict.reason();
+        // sandbox: the verdict may quote the agent's text, which may hold a secret
+        String reason = engine.redactor.redact(verdict.reason());
         if (outcome.timedOut()) {
             reason = "the agent ran longer than sandflow.agent.timeout=" + human(engine.agentTimeout)
                     + " and was killed with its process tree";
@@ -149,6 +150,11 @@ public final class AttemptSteps {
             throw pending;
         }
         var result = engine.extractor.extract(job.envelope, job.outputPath());
+        // sandbox: a result carrying a secret's value is refused; it never reaches the outbox
+        engine.redactor.secretIn(result).ifPresent(secret -> {
+            throw new JobFailure(FailureClass.INVALID_OUTPUT, "the result contains the value of " + secret
+                    + ", a secret; it is refused");
+        });
         List<String> problems = engine.validator.validate(result);
         if (!problems.isEmpty()) {
             throw new JobFailure(FailureClass.INVALID_OUTPUT,
@@ -176,6 +182,9 @@ public final class AttemptSteps {
         }
         JobFailure failure = caught instanceof JobFailure jf ? jf
                 : new JobFailure(FailureClass.TRANSIENT, "the agent could not be run: " + caught.getMessage(), caught);
+        // sandbox: a reason may quote what the agent wrote; secrets are masked before the log, the store or a prompt
+        failure = new JobFailure(failure.failureClass(), engine.redactor.redact(failure.reason()),
+                failure.retryNotBefore(), failure.getCause());
         job.failureClass = failure.failureClass();
         job.failureReason = failure.reason();
         switch (failure.failureClass()) {

@@ -35,12 +35,24 @@ final class DemoCommand {
                 Files.copy(in, inbox.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        Map<String, String> settings = new LinkedHashMap<>(overrides);
-        settings.putIfAbsent("sandflow.agent.command", demoAgent());
         System.out.println("Demo: " + EXAMPLES.size() + " example inputs in " + inbox + "; results go to "
                 + demo.resolve("outbox"));
-        Settings loaded = Settings.load(demo, null, List.of("demo"), settings);
+        Settings loaded = Settings.load(demo, null, List.of("demo"), settings(overrides, demoAgent()));
         return new Daemon(loaded, true).run();
+    }
+
+    /**
+     * The demo's settings: the user's, plus the demo agent and, for that agent only, no sandbox. A user who names
+     * another agent gets the sandbox their own settings (or the defaults) give it.
+     */
+    static Map<String, String> settings(Map<String, String> overrides, String demoAgent) {
+        Map<String, String> settings = new LinkedHashMap<>(overrides);
+        if (!settings.containsKey("sandflow.agent.command")) {
+            settings.put("sandflow.agent.command", demoAgent);
+            settings.putIfAbsent("sandflow.sandbox.kind", "none");
+            settings.putIfAbsent("sandflow.sandbox.allow-unsandboxed", "true");
+        }
+        return settings;
     }
 
     /** The demo agent is this very jar's DemoAgent class, started through bin/demo-agent or java directly. */

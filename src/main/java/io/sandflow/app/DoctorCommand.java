@@ -66,6 +66,7 @@ public final class DoctorCommand {
             checkWritable(settings, key);
         }
         checkStore(settings);
+        checkHttp(settings);
         out.println(missing == 0 ? "Nothing is missing." : missing + " thing(s) missing; fix them and run "
                 + "`sandflow doctor` again.");
         return missing == 0 ? 0 : 1;
@@ -233,6 +234,25 @@ public final class DoctorCommand {
         } catch (Exception e) {
             missing("store", "cannot open sandflow.store.url: " + firstLine(e.getMessage()));
         }
+    }
+
+    /** The management server's address: in range, on this machine, and not held by another program. */
+    private void checkHttp(Settings s) {
+        int port;
+        String host;
+        try {
+            port = HttpPort.port(s);
+            host = HttpPort.host(s);
+        } catch (RuntimeException e) {
+            missing("http", e.getMessage());
+            return;
+        }
+        if (port == 0) {
+            ok("http", "no management server (sandflow.http.port=0)");
+            return;
+        }
+        HttpPort.problem(host, port).ifPresentOrElse(p -> missing("http", p),
+                () -> ok("http", "metrics and health will listen on " + host + ":" + port));
     }
 
     private void tool(String what, String command, String fix) {

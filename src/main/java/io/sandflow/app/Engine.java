@@ -3,6 +3,7 @@ package io.sandflow.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.agent.AgentCommand;
 import io.sandflow.agent.AgentSettings;
+import io.sandflow.agent.Redactor;
 import io.sandflow.job.InputCheck;
 import io.sandflow.job.RetryPolicy;
 import io.sandflow.process.ProcessRunner;
@@ -14,6 +15,7 @@ import io.sandflow.result.ResultRules;
 import io.sandflow.result.ResultValidator;
 import io.sandflow.sandbox.Sandbox;
 import io.sandflow.sandbox.Sandboxes;
+import io.sandflow.sandbox.Secrets;
 import io.sandflow.sandbox.WorkerPool;
 import io.sandflow.sandbox.Workspace;
 import io.sandflow.store.JobStore;
@@ -62,7 +64,15 @@ final class Engine implements AutoCloseable {
     /** sandflow.agent.env.NAME=value entries, passed to every agent process. */
     final Map<String, String> extraAgentEnv;
     final ProcessRunner runner = new ProcessRunner();
-    final ResultExtractor extractor = new ResultExtractor();
+    /** Reads the agent's output file out of its workspace, never through a link (sandbox boundary). */
+    final ResultExtractor extractor;
+    /** Masks the values of Sandflow's and the agent's secret variables in everything that leaves a job. */
+    final Redactor redactor;
+    /** Secret-looking variables of Sandflow's environment the agent may inherit (sandflow.agent.inherit-secrets). */
+    final List<String> inheritedSecrets;
+    /** sandflow.http.host and sandflow.http.port; port 0 means no management server. */
+    final String httpHost;
+    final int httpPort;
     final ResultWriter writer = new ResultWriter();
     /** Set when shutdown begins: no new attempt starts, and a failed one leaves its job pending. */
     volatile boolean stopping;
@@ -111,6 +121,11 @@ final class Engine implements AutoCloseable {
                 s.list("sandflow.sandbox.network.allow"), secretPaths(s), s.duration("sandflow.sandbox.call-timeout"),
                 runner));
         this.maxSandboxFailures = s.positiveInt("sandflow.sandbox.max-failures");
+        this.extractor = new ResultExtractor(file -> pool.readAgentFile(file, maxOutputBytes));
+        this.redactor = Redactor.of(System.getenv(), extraAgentEnv);
+        this.inheritedSecrets = s.list("sandflow.agent.inherit-secrets");
+        this.httpPort = HttpPort.port(s);
+        this.httpHost = HttpPort.host(s);
     }
 
     /** sandbox: one sandbox name per worker, from sandflow.sandbox.names or the prefix. */
@@ -144,6 +159,7 @@ final class Engine implements AutoCloseable {
             LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
         }
         pool.prepare(sandbox);
+        HttpPort.requireFree(this);
         removeTempFiles(outbox);
         removeTempFiles(failed);
         storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
@@ -191,6 +207,8 @@ final class Engine implements AutoCloseable {
         env.put("SANDFLOW_OUTPUT", output.toString());
         env.put("SANDFLOW_ATTEMPT", Integer.toString(attempt));
         env.put("SANDFLOW_JOB_NAME", name);
+        // sandbox: Sandflow's other secrets (a store password, cloud keys) never reach the agent
+        env.putAll(Secrets.withheld(System.getenv(), inheritedSecrets));
         env.putAll(extraAgentEnv);
         List<String> argv = sandbox.wrap(AgentCommand.argv(agent, schemaText), ws, env);
         return new Attempt(rendered, env, argv);

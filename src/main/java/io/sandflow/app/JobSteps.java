@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * The first steps of a job (bean {@code jobs}): claim it in the store, check the input, lease a worker.
@@ -146,12 +145,12 @@ public final class JobSteps {
                 }
             }
         });
-        ws.clearJobFiles();
         // The attempt loop runs while this is true; each attempt clears it unless it must go again
         exchange.setProperty(AttemptSteps.AGAIN, true);
-        job.stagedInput = ws.input().resolve(job.name);
         try {
-            Files.copy(job.inboxFile, job.stagedInput, StandardCopyOption.REPLACE_EXISTING);
+            // sandbox: whatever the last job left (links to host folders included) goes; nothing is followed
+            ws.reset();
+            job.stagedInput = ws.stageInput(job.inboxFile, job.name);
         } catch (IOException e) {
             throw new io.sandflow.job.JobParkedException("cannot stage the input in worker " + ws.index()
                     + "'s workspace: " + e.getMessage(), null);

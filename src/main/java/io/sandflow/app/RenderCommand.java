@@ -38,7 +38,8 @@ final class RenderCommand {
         out.println("# argv (one argument per line; sandbox " + engine.sandbox.kind() + ")");
         attempt.argv().forEach(a -> out.println(quote(a)));
         out.println("# environment added for the agent (ANTHROPIC_API_KEY is inherited, never shown)");
-        attempt.env().forEach((k, v) -> out.println(k + "=" + quote(v)));
+        attempt.env().forEach((k, v) -> out.println(v == null ? "# " + k + " is removed (a secret the agent does not "
+                + "inherit)" : k + "=" + quote(v)));
         out.println("# working folder: " + ws.root());
         return 0;
     }

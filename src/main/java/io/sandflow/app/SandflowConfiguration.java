@@ -78,7 +78,7 @@ public class SandflowConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) {
         context.getPropertiesComponent().setOverrideProperties(camelProperties());
-        Redactor redactor = Redactor.of(System.getenv());
+        Redactor redactor = engine.redactor;
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
         registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate));
@@ -190,10 +190,12 @@ public class SandflowConfiguration implements CamelConfiguration {
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
         props.setProperty("derived.observe.refresh-ms",
                 Long.toString(Math.max(100, settings.duration("sandflow.observe.refresh").toMillis())));
-        int port = settings.nonNegativeInt("sandflow.http.port");
+        int port = engine.httpPort;
         if (port > 0) {
             // Camel's management server serves /observe/metrics and /observe/health; camel.* set by the user win
             props.putIfAbsent("camel.management.enabled", "true");
+            // Camel listens on every interface unless told otherwise; Sandflow only where sandflow.http.host says
+            props.putIfAbsent("camel.management.host", engine.httpHost);
             props.putIfAbsent("camel.management.port", Integer.toString(port));
             props.putIfAbsent("camel.management.metricsEnabled", "true");
             props.putIfAbsent("camel.management.healthCheckEnabled", "true");

@@ -19,11 +19,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one child process to completion with bounded memory and guarantees that neither the child nor anything
- * it spawned outlives the call.
+ * it spawned outlives the call. A child is found by three marks: its process group (its own session), being a
+ * descendant seen while it ran, and, on Linux, a per-run token in its environment ({@value #MARK}), which a process
+ * keeps through double forks and new sessions. Only a process that clears or rewrites its own environment and
+ * leaves the group and the tree escapes all three; a sandbox with its own PID namespace (srt) catches that one too.
  */
 public final class ProcessRunner {
 
     private static final System.Logger LOG = System.getLogger(ProcessRunner.class.getName());
+
+    /** The environment variable holding each run's token, inherited by everything the child starts. */
+    public static final String MARK = "SANDFLOW_PROCESS_MARK";
 
     static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
     static final Duration DEFAULT_DRAIN_WAIT = Duration.ofSeconds(2);
@@ -91,6 +97,8 @@ public final class ProcessRunner {
 
         ProcessBuilder builder = new ProcessBuilder();
         applyEnvironment(builder.environment(), spec.environment());
+        String mark = java.util.UUID.randomUUID().toString();
+        builder.environment().put(MARK, mark);
         if (spec.workingDir() != null) {
             builder.directory(spec.workingDir().toFile());
         }
@@ -109,7 +117,7 @@ public final class ProcessRunner {
         live.put(pid, process);
         try {
             onStart.accept(process.toHandle());
-            return supervise(spec, process, started, executable);
+            return supervise(spec, process, started, executable, mark);
         } finally {
             live.remove(pid);
         }
@@ -160,7 +168,7 @@ public final class ProcessRunner {
         return true;
     }
 
-    private ProcessOutcome supervise(ProcessSpec spec, Process process, long started, String executable)
+    private ProcessOutcome supervise(ProcessSpec spec, Process process, long started, String executable, String mark)
             throws IOException {
         long pid = process.pid();
 
@@ -194,7 +202,7 @@ public final class ProcessRunner {
                 remember(process.descendants().toList(), seen);
                 process.destroyForcibly();
             }
-            interrupted |= killLeftovers(process, seen, killed, started);
+            interrupted |= killLeftovers(process, seen, killed, started, mark);
             interrupted |= joinAll(pumps, drainWait);
         }
         int exitCode = exitCodeOf(process);
@@ -285,14 +293,23 @@ public final class ProcessRunner {
      *
      * @return whether the thread was interrupted meanwhile (the flag is cleared so that cleanup can finish)
      */
-    private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed, long started) {
+    private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed, long started,
+                                  String mark) {
         boolean interrupted = false;
         for (int round = 0; round < 5; round++) {
             if (process.isAlive()) {
                 remember(process.descendants().toList(), seen);
             }
-            Map<Long, ProcessHandle> alive = liveTree(process, seen,
-                    System.nanoTime() - started < SHORT_RUN_NANOS);
+            boolean justStarted = System.nanoTime() - started < SHORT_RUN_NANOS;
+            Map<Long, ProcessHandle> alive = liveTree(process, seen, justStarted);
+            if (procfs) {
+                // Detached into a session of its own and orphaned before any look: only the token still finds it
+                for (long pid : ProcessTree.marked(MARK + "=" + mark, process.pid(), justStarted)) {
+                    ProcessHandle.of(pid).ifPresent(h -> alive.put(pid, h));
+                }
+                alive.remove(process.pid());
+                alive.remove(ProcessHandle.current().pid());
+            }
             if (alive.isEmpty() && !process.isAlive()) {
                 if (round == 0 && setsid != null && !procfs) {
                     // No /proc to look into the group: signal it blindly once.

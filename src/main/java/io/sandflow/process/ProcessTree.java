@@ -65,6 +65,58 @@ final class ProcessTree {
         return members;
     }
 
+    /**
+     * Live processes whose environment holds {@code entry} ({@code NAME=value}), as {@code /proc/PID/environ} shows
+     * it: the environment a process was started with, unless it rewrote that memory itself. With {@code justStarted}
+     * only pids from {@code leader}'s up are read, as in {@link #groupMembers(long, boolean)}. Processes of other
+     * users are unreadable and skipped.
+     */
+    static Set<Long> marked(String entry, long leader, boolean justStarted) {
+        long from = justStarted && lastPid() >= leader ? leader : 0;
+        byte[] needle = (entry + "\0").getBytes(StandardCharsets.UTF_8);
+        Set<Long> found = new HashSet<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
+            for (Path dir : entries) {
+                String name = dir.getFileName().toString();
+                if (!isNumeric(name) || name.length() > 18 || Long.parseLong(name) < from) {
+                    continue;
+                }
+                byte[] environ;
+                try {
+                    environ = Files.readAllBytes(dir.resolve("environ"));
+                } catch (IOException | RuntimeException unreadable) {
+                    continue;
+                }
+                if (contains(environ, needle)) {
+                    Stat stat = stat(Long.parseLong(name));
+                    if (stat != null && !stat.dead()) {
+                        found.add(stat.pid);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // /proc vanished or is unreadable: the group and the descendants are still killed
+        }
+        return found;
+    }
+
+    /** Whether {@code needle} occurs in {@code haystack} at the start or right after a NUL (a whole entry). */
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (i > 0 && haystack[i - 1] != 0) {
+                continue;
+            }
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     /** The last pid the kernel handed out in this pid namespace, or -1 when unknown (then nothing is skipped). */
     static long lastPid() {
         // One read into a buffer: a sysctl file answers a read at an offset past 0 with end of file, so

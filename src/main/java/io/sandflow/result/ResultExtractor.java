@@ -6,13 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.agent.Envelope;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
+import io.sandflow.sandbox.WorkspaceFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,29 @@ public final class ResultExtractor {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern FENCE = Pattern.compile("```[ \\t]*(?:json|JSON)?[ \\t]*\\r?\\n(.*?)```",
             Pattern.DOTALL);
+    /** Largest output file read by {@link #ResultExtractor()}; a daemon passes sandflow.agent.max-output. */
+    static final long DEFAULT_MAX_FILE_BYTES = 16L * 1024 * 1024;
+
+    /**
+     * How the file the agent was told to write is read: its bytes, or empty when it wrote none. An
+     * {@link IOException} refuses the file; its message completes "the agent's output file …".
+     */
+    @FunctionalInterface
+    public interface OutputFileReader {
+        Optional<byte[]> read(Path file) throws IOException;
+    }
+
+    private final OutputFileReader outputFiles;
+
+    /** Reads the output file in place, refusing links, non-regular and hard-linked files (for tests and tools). */
+    public ResultExtractor() {
+        this(file -> WorkspaceFiles.read(file, DEFAULT_MAX_FILE_BYTES));
+    }
+
+    /** @param outputFiles reads the agent's output file; a daemon takes it out of the workspace first */
+    public ResultExtractor(OutputFileReader outputFiles) {
+        this.outputFiles = outputFiles;
+    }
 
     /**
      * @param agentOutputFile where the agent was told to write its JSON, or null when it was not asked to
@@ -49,8 +73,11 @@ public final class ResultExtractor {
                 return fromText;
             }
         }
-        if (agentOutputFile != null && Files.isRegularFile(agentOutputFile)) {
-            return fromFile(agentOutputFile);
+        if (agentOutputFile != null) {
+            Optional<byte[]> written = readOutputFile(agentOutputFile);
+            if (written.isPresent()) {
+                return fromFile(agentOutputFile, written.get());
+            }
         }
         String sentence = "the agent returned no structured output and no JSON in its result text, and "
                 + (agentOutputFile == null ? "no output file was expected" : "wrote no file at " + agentOutputFile);
@@ -99,11 +126,31 @@ public final class ResultExtractor {
         return null;
     }
 
-    private static JsonNode fromFile(Path file) {
+    /**
+     * The agent's output file, or empty when it wrote none. The file is the agent's to shape: a link, a folder, a
+     * FIFO, a hard link or an oversized file is refused as invalid output, and nothing of what it points to is read.
+     *
+     * @throws JobFailure (invalid output) naming why the file was refused
+     */
+    public Optional<byte[]> readOutputFile(Path file) {
+        try {
+            return outputFiles.read(file);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return Optional.empty();
+        } catch (IOException e) {
+            String problem = e.getMessage() == null ? "could not be read" : e.getMessage();
+            throw new JobFailure(FailureClass.INVALID_OUTPUT, "the agent's output file " + problem
+                    + "; Sandflow reads only a regular file inside the workspace", e);
+        }
+    }
+
+    private static JsonNode fromFile(Path file, byte[] bytes) {
         String content;
         try {
-            content = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
+            content = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
             throw new JobFailure(FailureClass.INVALID_OUTPUT, "the file the agent wrote at " + file
                     + " could not be read as UTF-8 (" + e.getClass().getSimpleName() + ")", e);
         }

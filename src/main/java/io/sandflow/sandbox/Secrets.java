@@ -13,6 +13,21 @@ public final class Secrets {
     private Secrets() {
     }
 
+    /**
+     * The secret variables of {@code env} that a child must not inherit: every secret-named one not listed in
+     * {@code inherited}, each mapped to null (a process spec removes such a variable).
+     */
+    public static java.util.Map<String, String> withheld(java.util.Map<String, String> env,
+                                                         java.util.Collection<String> inherited) {
+        java.util.Map<String, String> removed = new java.util.TreeMap<>();
+        env.keySet().forEach(name -> {
+            if (isSecretName(name) && !inherited.contains(name)) {
+                removed.put(name, null);
+            }
+        });
+        return removed;
+    }
+
     public static boolean isSecretName(String name) {
         String upper = name.toUpperCase(Locale.ROOT);
         for (String suffix : SUFFIXES) {

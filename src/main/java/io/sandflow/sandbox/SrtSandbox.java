@@ -104,6 +104,8 @@ public final class SrtSandbox implements Sandbox {
             for (Workspace other : workspaces) {
                 if (other.index() != ws.index()) {
                     others.add(other.root());
+                    // where Sandflow reads another worker's output file, out of that agent's reach
+                    others.add(other.taken());
                 }
             }
             try {

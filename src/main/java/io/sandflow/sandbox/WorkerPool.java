@@ -112,6 +112,21 @@ public final class WorkerPool {
         return retired();
     }
 
+    /**
+     * Reads a file an agent wrote in its workspace, as {@link Workspace#readAgentFile} does.
+     *
+     * @throws RefusedFileException when no workspace holds {@code file}, or the workspace refuses it
+     */
+    public java.util.Optional<byte[]> readAgentFile(Path file, long maxBytes) throws IOException {
+        Path f = file.toAbsolutePath().normalize();
+        for (Workspace ws : all) {
+            if (f.startsWith(ws.root().toAbsolutePath().normalize())) {
+                return ws.readAgentFile(f, maxBytes);
+            }
+        }
+        throw new RefusedFileException("lies outside every workspace");
+    }
+
     public List<Workspace> all() {
         return all;
     }

@@ -250,6 +250,55 @@ class ProcessRunnerTest {
     }
 
     @Test
+    void aChildDetachedIntoItsOwnSessionByAnAgentThatExitsAtOnceIsKilled() throws IOException {
+        Path script = script("detach.sh", """
+                setsid sleep 300 < /dev/null > /dev/null 2>&1 &
+                echo $! > detached.pid
+                exit 0
+                """);
+
+        ProcessOutcome outcome = runner.run(specIn(dir, script, GENEROUS));
+
+        assertThat(outcome.exitCode()).isZero();
+        long detached = pidIn("detached.pid");
+        assertThat(running(detached)).as("the detached child outlived its run").isFalse();
+        assertThat(outcome.leftoverProcessesKilled()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aChildThatLeftTheGroupAndTheTreeBeforeTheFirstLookIsFoundByTheRunsMark() throws IOException {
+        // A double fork into a new session: no longer a descendant, no longer in the group, gone before any poll
+        Path script = script("escape.sh", """
+                ( setsid sh -c 'echo $$ > escaped.pid; exec sleep 300' < /dev/null > /dev/null 2>&1 & )
+                while [ ! -s escaped.pid ]; do :; done
+                exit 0
+                """);
+
+        runner.run(specIn(dir, script, GENEROUS));
+
+        assertThat(running(pidIn("escaped.pid"))).as("the escaped process outlived its run").isFalse();
+    }
+
+    @Test
+    void aChildThatClearsItsEnvironmentEscapesTheMark() throws IOException {
+        // What the mark cannot promise, said by a test: env -i drops it, and the process leaves group and tree
+        Path script = script("scrub.sh", """
+                ( setsid env -i /bin/sh -c 'echo $$ > scrubbed.pid; exec sleep 300' < /dev/null > /dev/null 2>&1 & )
+                while [ ! -s scrubbed.pid ]; do :; done
+                exit 0
+                """);
+
+        runner.run(specIn(dir, script, GENEROUS));
+
+        long scrubbed = pidIn("scrubbed.pid");
+        try {
+            assertThat(running(scrubbed)).as("a process without the mark is not found").isTrue();
+        } finally {
+            ProcessHandle.of(scrubbed).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void hugeOutputIsCountedButOnlyPartlyKept() throws IOException {
         int total = 50_000_000;
         Path script = script("flood.sh", "yes 0123456789abcdef | head -c " + (total - 7) + "\nprintf 'THE-END'\n");
