@@ -66,9 +66,14 @@ final class Engine implements AutoCloseable {
     final ResultWriter writer = new ResultWriter();
     /** Set when shutdown begins: no new attempt starts, and a failed one leaves its job pending. */
     volatile boolean stopping;
+    /** sandflow.folders.min-free-bytes: a folder whose file system has less free is full. */
+    final long minFreeBytes;
+    /** sandflow.intake.recheck: how often a store or folder that holds intake is tried again. */
+    final Duration recheck;
     /** sandflow.budget.max-usd-total; zero means no cap. */
     final java.math.BigDecimal budgetCap;
     private WorkerPool pool;
+    private WorkingFolderLock folderLock;
     private volatile JobStore store;
     private CompletableFuture<JobStore> storeOpening;
 
@@ -111,6 +116,8 @@ final class Engine implements AutoCloseable {
                 s.list("sandflow.sandbox.network.allow"), secretPaths(s), s.duration("sandflow.sandbox.call-timeout"),
                 runner));
         this.maxSandboxFailures = s.positiveInt("sandflow.sandbox.max-failures");
+        this.minFreeBytes = s.positiveLong("sandflow.folders.min-free-bytes");
+        this.recheck = s.duration("sandflow.intake.recheck");
     }
 
     /** sandbox: one sandbox name per worker, from sandflow.sandbox.names or the prefix. */
@@ -133,19 +140,26 @@ final class Engine implements AutoCloseable {
         if (sandbox instanceof io.sandflow.sandbox.SrtSandbox) {
             requireProgram(settings.optional("sandflow.sandbox.command").orElse("srt"), "sandflow.sandbox.kind=srt");
         }
-        for (Path dir : List.of(inbox, outbox, failed, archive)) {
-            Files.createDirectories(dir);
+        // One daemon per working folder: a second one would share this one's node id and run its jobs again
+        folderLock = WorkingFolderLock.take(settings.workDir());
+        try {
+            for (Path dir : List.of(inbox, outbox, failed, archive)) {
+                Files.createDirectories(dir);
+            }
+            // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
+            // start-up fails with one sentence (SandboxException) only when none is left
+            pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
+            int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
+            if (orphans > 0) {
+                LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
+            }
+            pool.prepare(sandbox);
+            removeTempFiles(outbox);
+            removeTempFiles(failed);
+        } catch (IOException | RuntimeException e) {
+            releaseFolderLock();
+            throw e;
         }
-        // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
-        // start-up fails with one sentence (SandboxException) only when none is left
-        pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
-        int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
-        if (orphans > 0) {
-            LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
-        }
-        pool.prepare(sandbox);
-        removeTempFiles(outbox);
-        removeTempFiles(failed);
         storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
             Thread t = new Thread(task, "sandflow-store-open");
             t.setDaemon(true);
@@ -164,6 +178,9 @@ final class Engine implements AutoCloseable {
             throw new ConfigException(cannotOpen.getMessage());
         }
         try {
+            // Before this node touches any job: a store that serves another inbox would have it skip that
+            // inbox's jobs as done, or release them
+            InboxIdentity.check(opened, inbox, io.sandflow.store.JdbcUrls.redact(storeUrl(settings)));
             opened.nodeStarted(nodeId, host);
             int released = opened.releaseOwnedBy(nodeId);
             if (released > 0) {
@@ -231,8 +248,23 @@ final class Engine implements AutoCloseable {
             // the database open behind us
             s = storeOpening.exceptionally(e -> null).join();
         }
-        if (s != null) {
-            s.close();
+        try {
+            if (s != null) {
+                s.close();
+            }
+        } finally {
+            releaseFolderLock();
+        }
+    }
+
+    private void releaseFolderLock() {
+        if (folderLock != null) {
+            try {
+                folderLock.close();
+            } catch (IOException e) {
+                LOG.debug("cannot release the working folder's lock: {}", e.getMessage());
+            }
+            folderLock = null;
         }
     }
 

@@ -682,8 +682,12 @@ final class JdbcJobStore implements JobStore {
     }
 
     private StoreException failure(String operation, SQLException e) {
+        // The pool's "no connection available" says less than the failure behind it (refused, unknown host)
+        SQLException said = e instanceof java.sql.SQLTransientConnectionException
+                && e.getCause() instanceof SQLException cause ? cause : e;
         return new StoreException("Job store: could not " + operation + ": "
-                + JdbcUrls.redact(Text.firstSentence(e.getMessage())) + " [SQLState " + e.getSQLState() + "]", e);
+                + JdbcUrls.redact(Text.firstSentence(said.getMessage())) + " [SQLState " + said.getSQLState() + "]",
+                JdbcUrls.scrub(e));
     }
 
     /** A single-statement write that may be lost to a kill -9 (a lease renewal, an attempt number). */
