@@ -60,8 +60,9 @@ final class InboxIdentity {
             String id = Files.readString(file, StandardCharsets.UTF_8).strip();
             return id.isEmpty() ? Optional.empty() : Optional.of(id);
         } catch (IOException e) {
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString();
             LOG.warn("cannot keep the inbox's id in {} ({}); the store cannot tell whether it serves this inbox",
-                    file, e.getMessage());
+                    file, why);
             return Optional.empty();
         }
     }

@@ -609,11 +609,12 @@ final class JdbcJobStore implements JobStore {
             return work.run(c);
         } catch (SQLException e) {
             throw failure(operation, e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError e) {
             if (e instanceof StoreException || e instanceof IllegalArgumentException) {
-                throw e;
+                throw (RuntimeException) e;
             }
-            // H2 reports some faults of its file (a full disk, a closed store) as unchecked exceptions
+            // H2 reports some faults of its file (a full disk, a store it closed) as unchecked exceptions, and,
+            // with assertions on, as an AssertionError from its storage layer
             throw new StoreException("Job store: could not " + operation + ": "
                     + JdbcUrls.redact(Text.firstSentence(String.valueOf(e.getMessage()))), JdbcUrls.scrub(e));
         }

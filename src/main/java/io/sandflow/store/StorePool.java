@@ -33,7 +33,8 @@ final class StorePool {
         config.setJdbcUrl(url);
         config.setUsername(user);
         config.setPassword(password);
-        config.setMaximumPoolSize(size);
+        // Flyway holds two connections while it migrates (its lock and history, and the migration itself)
+        config.setMaximumPoolSize(Math.max(2, size));
         config.setMinimumIdle(1);
         config.setAutoCommit(true);
         config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
