@@ -137,7 +137,11 @@ class FolderFaultTest {
         readOnly(work.outbox());
 
         awaitNotReadyFor(work.outbox());
-        await().atMost(Duration.ofSeconds(30)).until(() -> DaemonProcess.liveStandins(work).isEmpty());
+        // The agent has answered and the job has ended its run: its result could not be written
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> DaemonProcess.agentPids(work).stream().noneMatch(Workdir::running));
+        await().atMost(Duration.ofSeconds(30)).until(() -> state("slow.json") != JobState.RUNNING);
+        assertThat(state("slow.json")).as("pending again, not failed").isEqualTo(JobState.PENDING);
         assertThat(work.names(work.failed())).isEmpty();
         assertThat(work.names(work.inbox())).containsExactly("slow.json");
 
@@ -191,6 +195,14 @@ class FolderFaultTest {
         assertThat(work.names(work.archive())).containsExactly("a.json");
         assertThat(work.names(work.failed())).containsExactly("b.json", "b.json.error.json");
         assertThat(work.names(work.outbox())).containsExactly("a.result.json");
+    }
+
+    /** The job's state in the ledger, read through the daemon that holds the store (H2's AUTO_SERVER). */
+    private JobState state(String name) {
+        String url = "jdbc:h2:" + work.root.resolve("data/sandflow") + ";AUTO_SERVER=TRUE";
+        try (io.sandflow.store.JobStore store = io.sandflow.store.JobStore.open(url, null, null)) {
+            return store.findByName(name).stream().map(JobRecord::state).findFirst().orElse(null);
+        }
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {
