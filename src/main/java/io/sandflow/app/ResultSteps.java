@@ -126,6 +126,8 @@ public final class ResultSteps {
             LOG.error("{}: internal error", job.name, cause);
         }
         reason = redactor.redact(reason);
+        // Whether the FAILED row is in: then the report stays, and the input follows it at the next claim
+        boolean[] rowWritten = {false};
         try {
             if (job.jobId == 0 && !claimForTheRecord(job)) {
                 return;
@@ -137,6 +139,7 @@ public final class ResultSteps {
             FolderFault.guard("sandflow.failed", engine.failed, () -> {
                 standing.ended(job, JobState.FAILED, () -> {
                     boolean recorded = engine.store().fail(job.jobId, job.fenceToken, outcome);
+                    rowWritten[0] = recorded;
                     if (recorded && Files.exists(job.inboxFile)) {
                         AtomicFiles.moveInto(job.inboxFile, engine.failed);
                     }
@@ -156,7 +159,7 @@ public final class ResultSteps {
             waitFor(job, e, () -> surroundings.storeFailed(e));
             return;
         } catch (FolderFault e) {
-            if (job.stored == null) {
+            if (!rowWritten[0]) {
                 removeReport(job);
                 release(job);
             }
