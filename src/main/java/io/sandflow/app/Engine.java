@@ -181,6 +181,7 @@ final class Engine implements AutoCloseable {
             // Before this node touches any job: a store that serves another inbox would have it skip that
             // inbox's jobs as done, or release them
             InboxIdentity.check(opened, inbox, io.sandflow.store.JdbcUrls.redact(storeUrl(settings)));
+            requireOwnNodeId(opened);
             opened.nodeStarted(nodeId, host);
             int released = opened.releaseOwnedBy(nodeId);
             if (released > 0) {
@@ -190,6 +191,27 @@ final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             opened.close();
             throw e;
+        }
+    }
+
+    /**
+     * Two live nodes with one id would each take the other's jobs for their own: a node whose id has a heartbeat
+     * from another host within the lease refuses to start. (On this host, the working folder's lock already keeps
+     * a second daemon out, and a restart after a crash must not wait for its own old heartbeat.)
+     */
+    private void requireOwnNodeId(JobStore opened) {
+        for (io.sandflow.store.NodeRecord node : opened.nodes()) {
+            if (!node.nodeId().equals(nodeId) || node.host() == null || node.host().equals(host)
+                    || node.heartbeatAt() == null) {
+                continue;
+            }
+            Duration since = Duration.between(node.heartbeatAt(), java.time.Instant.now()).abs();
+            if (since.compareTo(lease) < 0) {
+                throw new ConfigException("sandflow.node.id=" + nodeId + " is in use by a node on host "
+                        + node.host() + " (its last heartbeat " + since.toSeconds() + " s ago): give each node of "
+                        + "the cluster its own sandflow.node.id, or, if that node has stopped, start this one after "
+                        + "sandflow.cluster.lease=" + AttemptSteps.human(lease));
+            }
         }
     }
 

@@ -101,6 +101,33 @@ class OneNodeTest {
         assertThat(two.names(two.outbox())).isEmpty();
     }
 
+    @Test
+    void aNodeIdThatALiveNodeOnAnotherHostUsesIsRefused() throws Exception {
+        work = new Workdir(dir.resolve("work")).set("sandflow.node.id", "worker-a");
+        work.ask("a.json", "success");
+        try (io.sandflow.store.JobStore store = io.sandflow.store.JobStore.open(
+                "jdbc:h2:" + work.root.resolve("data/sandflow"), null, null)) {
+            store.heartbeat("worker-a", "another-host", 1);
+        }
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream originalErr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = work.runOnce();
+        } finally {
+            System.setErr(originalErr);
+        }
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("sandflow.node.id=worker-a is in use by a node on host another-host");
+        assertThat(work.names(work.inbox())).containsExactly("a.json");
+        assertThat(DaemonProcess.callCount(work)).isZero();
+        work = null;
+    }
+
     private String doctor() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream original = System.out;
