@@ -610,14 +610,30 @@ final class JdbcJobStore implements JobStore {
         } catch (SQLException e) {
             throw failure(operation, e);
         } catch (RuntimeException | AssertionError e) {
-            if (e instanceof StoreException || e instanceof IllegalArgumentException) {
-                throw (RuntimeException) e;
+            if (!fromTheDatabase(e)) {
+                throw e;
             }
-            // H2 reports some faults of its file (a full disk, a store it closed) as unchecked exceptions, and,
-            // with assertions on, as an AssertionError from its storage layer
             throw new StoreException("Job store: could not " + operation + ": "
                     + JdbcUrls.redact(Text.firstSentence(String.valueOf(e.getMessage()))), JdbcUrls.scrub(e));
         }
+    }
+
+    /**
+     * H2 reports some faults of its file (a full disk, a database it closed) as unchecked exceptions and, with
+     * assertions on, as an AssertionError from its storage layer; those are store faults, unlike a bug here.
+     */
+    private static boolean fromTheDatabase(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String name = t.getClass().getName();
+            if (name.startsWith("org.h2.") || name.startsWith("org.postgresql.") || name.startsWith("com.zaxxer.")) {
+                return true;
+            }
+            if (t instanceof AssertionError && java.util.Arrays.stream(t.getStackTrace())
+                    .anyMatch(f -> f.getClassName().startsWith("org.h2."))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
