@@ -129,8 +129,25 @@ public final class ResultSteps {
         // Whether the FAILED row is in: then the report stays, and the input follows it at the next claim
         boolean[] rowWritten = {false};
         try {
-            if (job.jobId == 0 && !claimForTheRecord(job)) {
-                return;
+            if (job.jobId == 0) {
+                Boolean claimed = claimForTheRecord(job);
+                if (claimed == null) {
+                    if (!Files.exists(job.inboxFile)) {
+                        LOG.debug("{}: gone from the inbox before it failed", job.name);
+                        return;
+                    }
+                    // Its content cannot be read: there is no job to record, only the file to move aside
+                    writeReport(job, cls, reason);
+                    FolderFault.guard("sandflow.failed", engine.failed, () -> AtomicFiles.moveInto(job.inboxFile,
+                            engine.failed));
+                    job.ending = "failed";
+                    job.failureReason = reason;
+                    LOG.warn("{}: failed ({}) before it could be read: {}", job.name, cls.label(), reason);
+                    return;
+                }
+                if (!claimed) {
+                    return;
+                }
             }
             writeReport(job, cls, reason);
             JobOutcome outcome = outcome(job, cls, reason);
@@ -202,14 +219,16 @@ public final class ResultSteps {
     }
 
     /**
-     * A job that failed before its claim (its input could be read, but not claimed) gets its row now, so that it
-     * is not in failed/ without one; false when another node holds it or the input cannot be identified.
+     * A job that failed before its claim gets its row now, so that its input is not in failed/ without one: true
+     * when claimed, false when another node holds it (it is left alone), null when its content cannot be read.
      */
-    private boolean claimForTheRecord(Job job) {
+    private Boolean claimForTheRecord(Job job) {
         if (job.key == null) {
-            LOG.warn("{}: failed before it could be identified; left in the inbox", job.name);
-            job.ending = "waiting";
-            return false;
+            try {
+                job.key = io.sandflow.job.JobKey.of(job.inboxFile);
+            } catch (IOException e) {
+                return null;
+            }
         }
         JobStore.Claim claim = engine.store().claim(job.key, engine.nodeId, engine.lease);
         if (!claim.claimed()) {
