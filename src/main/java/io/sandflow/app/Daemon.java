@@ -83,7 +83,8 @@ final class Daemon {
                 main.addMainListener(new MainListenerSupport() {
                     @Override
                     public void afterStart(BaseMainSupport m) {
-                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), maxWait);
+                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), camel.gate(),
+                                maxWait);
                         camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
                         // and right after each job, so that the last one ends the run at once, not at the next tick
                         // (the exchange leaves Camel's in-flight list just after this event: hence the few ms)
@@ -98,7 +99,7 @@ final class Daemon {
                 });
             }
             main.run();
-            camel.control().shutdownNow();
+            camel.shutdownExecutors();
             engine.runner.killAll();
         }
         return exitCode;
@@ -110,16 +111,18 @@ final class Daemon {
         private final Engine engine;
         private final Progress progress;
         private final Breaker breaker;
+        private final IntakeGate gate;
         private final Duration maxWait;
         private final Pattern include;
         private Instant stalledSince;
         private boolean finished;
 
-        DrainWatch(Main main, Engine engine, Progress progress, Breaker breaker, Duration maxWait) {
+        DrainWatch(Main main, Engine engine, Progress progress, Breaker breaker, IntakeGate gate, Duration maxWait) {
             this.main = main;
             this.engine = engine;
             this.progress = progress;
             this.breaker = breaker;
+            this.gate = gate;
             this.maxWait = maxWait;
             this.include = Pattern.compile(settings.get("sandflow.include"));
         }
@@ -128,7 +131,8 @@ final class Daemon {
             if (finished) {
                 return;
             }
-            int inflight = main.getCamelContext().getInflightRepository().size();
+            // Jobs only: the timer routes, which may wait on a store that is down, are neither work nor a stall
+            int inflight = main.getCamelContext().getInflightRepository().size("intake");
             if (inflight > 0 && breaker.state() == CircuitBreaker.State.CLOSED) {
                 // Jobs are running: neither drained nor stalled, and no need to look at the inbox (which may hold
                 // 100,000 files) five times a second
@@ -142,8 +146,13 @@ final class Daemon {
             if (stalledSince == null) {
                 stalledSince = Instant.now();
             } else if (Duration.between(stalledSince, Instant.now()).compareTo(maxWait) > 0) {
+                // While the store or a folder fails, intake stays paused: the run waits for it within max-wait,
+                // then says why it stopped
+                String why = gate.holds().stream().filter(h -> !h.cause().equals("breaker"))
+                        .map(IntakeGate.Hold::reason).reduce((a, b) -> a + "; " + b)
+                        .orElse("circuit breaker " + breaker.state());
                 finish(PARKED, waitingFiles() + " file(s) still wait in the inbox after sandflow.once.max-wait="
-                        + AttemptSteps.human(maxWait) + " (circuit breaker " + breaker.state() + ")");
+                        + AttemptSteps.human(maxWait) + " (" + why + ")");
             }
         }
 

@@ -76,9 +76,14 @@ final class Engine implements AutoCloseable {
     final ResultWriter writer = new ResultWriter();
     /** Set when shutdown begins: no new attempt starts, and a failed one leaves its job pending. */
     volatile boolean stopping;
+    /** sandflow.folders.min-free-bytes: a folder whose file system has less free is full. */
+    final long minFreeBytes;
+    /** sandflow.intake.recheck: how often a store or folder that holds intake is tried again. */
+    final Duration recheck;
     /** sandflow.budget.max-usd-total; zero means no cap. */
     final java.math.BigDecimal budgetCap;
     private WorkerPool pool;
+    private WorkingFolderLock folderLock;
     private volatile JobStore store;
     private CompletableFuture<JobStore> storeOpening;
 
@@ -126,6 +131,8 @@ final class Engine implements AutoCloseable {
         this.inheritedSecrets = s.list("sandflow.agent.inherit-secrets");
         this.httpPort = HttpPort.port(s);
         this.httpHost = HttpPort.host(s);
+        this.minFreeBytes = s.positiveLong("sandflow.folders.min-free-bytes");
+        this.recheck = s.duration("sandflow.intake.recheck");
     }
 
     /** sandbox: one sandbox name per worker, from sandflow.sandbox.names or the prefix. */
@@ -148,20 +155,27 @@ final class Engine implements AutoCloseable {
         if (sandbox instanceof io.sandflow.sandbox.SrtSandbox) {
             requireProgram(settings.optional("sandflow.sandbox.command").orElse("srt"), "sandflow.sandbox.kind=srt");
         }
-        for (Path dir : List.of(inbox, outbox, failed, archive)) {
-            Files.createDirectories(dir);
+        // One daemon per working folder: a second one would share this one's node id and run its jobs again
+        folderLock = WorkingFolderLock.take(settings.workDir());
+        try {
+            for (Path dir : List.of(inbox, outbox, failed, archive)) {
+                Files.createDirectories(dir);
+            }
+            // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
+            // start-up fails with one sentence (SandboxException) only when none is left
+            pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
+            int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
+            if (orphans > 0) {
+                LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
+            }
+            pool.prepare(sandbox);
+            HttpPort.requireFree(this);
+            removeTempFiles(outbox);
+            removeTempFiles(failed);
+        } catch (IOException | RuntimeException e) {
+            releaseFolderLock();
+            throw e;
         }
-        // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
-        // start-up fails with one sentence (SandboxException) only when none is left
-        pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
-        int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
-        if (orphans > 0) {
-            LOG.warn("killed {} agent process tree(s) left running by a previous run that was killed", orphans);
-        }
-        pool.prepare(sandbox);
-        HttpPort.requireFree(this);
-        removeTempFiles(outbox);
-        removeTempFiles(failed);
         storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
             Thread t = new Thread(task, "sandflow-store-open");
             t.setDaemon(true);
@@ -180,6 +194,10 @@ final class Engine implements AutoCloseable {
             throw new ConfigException(cannotOpen.getMessage());
         }
         try {
+            // Before this node touches any job: a store that serves another inbox would have it skip that
+            // inbox's jobs as done, or release them
+            InboxIdentity.check(opened, inbox, io.sandflow.store.JdbcUrls.redact(storeUrl(settings)));
+            requireOwnNodeId(opened);
             opened.nodeStarted(nodeId, host);
             int released = opened.releaseOwnedBy(nodeId);
             if (released > 0) {
@@ -189,6 +207,27 @@ final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             opened.close();
             throw e;
+        }
+    }
+
+    /**
+     * Two live nodes with one id would each take the other's jobs for their own: a node whose id has a heartbeat
+     * from another host within the lease refuses to start. (On this host, the working folder's lock already keeps
+     * a second daemon out, and a restart after a crash must not wait for its own old heartbeat.)
+     */
+    private void requireOwnNodeId(JobStore opened) {
+        for (io.sandflow.store.NodeRecord node : opened.nodes()) {
+            if (!node.nodeId().equals(nodeId) || node.host() == null || node.host().equals(host)
+                    || node.heartbeatAt() == null) {
+                continue;
+            }
+            Duration since = Duration.between(node.heartbeatAt(), java.time.Instant.now()).abs();
+            if (since.compareTo(lease) < 0) {
+                throw new ConfigException("sandflow.node.id=" + nodeId + " is in use by a node on host "
+                        + node.host() + " (its last heartbeat " + since.toSeconds() + " s ago): give each node of "
+                        + "the cluster its own sandflow.node.id, or, if that node has stopped, start this one after "
+                        + "sandflow.cluster.lease=" + AttemptSteps.human(lease));
+            }
         }
     }
 
@@ -249,8 +288,23 @@ final class Engine implements AutoCloseable {
             // the database open behind us
             s = storeOpening.exceptionally(e -> null).join();
         }
-        if (s != null) {
-            s.close();
+        try {
+            if (s != null) {
+                s.close();
+            }
+        } finally {
+            releaseFolderLock();
+        }
+    }
+
+    private void releaseFolderLock() {
+        if (folderLock != null) {
+            try {
+                folderLock.close();
+            } catch (IOException e) {
+                LOG.debug("cannot release the working folder's lock: {}", e.getMessage());
+            }
+            folderLock = null;
         }
     }
 

@@ -50,8 +50,10 @@ final class Job {
 
     FailureClass failureClass;
     String failureReason;
-    /** How the job ended, for the progress line: ok, failed, parked, skipped. */
+    /** How the job ended, for the progress line: ok, failed, parked, skipped; waiting while its surroundings fail. */
     String ending;
+    /** Its result is in the outbox: from then on the job can only end as done, never be moved to failed/. */
+    boolean published;
     /** The ending this node wrote to the store, DONE or FAILED; null while none, or when its claim was stale. */
     JobState stored;
 

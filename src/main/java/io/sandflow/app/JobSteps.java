@@ -9,6 +9,7 @@ import io.sandflow.result.AtomicFiles;
 import io.sandflow.result.OutputNames;
 import io.sandflow.sandbox.Workspace;
 import io.sandflow.store.JobStore;
+import io.sandflow.store.StoreException;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,13 +33,16 @@ public final class JobSteps {
 
     private final ClaimedElsewhere claimedElsewhere;
     private final IntakeGate gate;
+    private final Surroundings surroundings;
 
-    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate) {
+    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate,
+             Surroundings surroundings) {
         this.engine = engine;
         this.progress = progress;
         this.standing = standing;
         this.claimedElsewhere = claimedElsewhere;
         this.gate = gate;
+        this.surroundings = surroundings;
     }
 
     /**
@@ -63,6 +67,23 @@ public final class JobSteps {
         } catch (NoSuchFileException e) {
             return;
         }
+        if (!surroundings.foldersReady()) {
+            // A folder the job would write to cannot be written: it waits in the inbox, unclaimed
+            return;
+        }
+        try {
+            claim(exchange, job, file);
+        } catch (StoreException e) {
+            // The store is down: the job stays pending, its file in the inbox, and intake waits for the store
+            surroundings.storeFailed(e);
+            exchange.setProperty(RUNNABLE, false);
+        } catch (FolderFault e) {
+            surroundings.folderFailed(e.getMessage());
+            exchange.setProperty(RUNNABLE, false);
+        }
+    }
+
+    private void claim(Exchange exchange, Job job, Path file) {
         JobStore.Claim claim = engine.store().claim(job.key, engine.nodeId, engine.lease);
         switch (claim.status()) {
             case CLAIMED -> {
@@ -72,10 +93,13 @@ public final class JobSteps {
                     // The seed's resume rule: an output already in the outbox means this input is done. Checked
                     // under the claim, so that a node finishing the same job right now is never second-guessed.
                     // not as a completion: a job that did not run here must not count as throughput
-                    standing.ended(job, JobState.DONE, () -> {
-                        engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
-                        moveAway(file, engine.archive);
-                        return true;
+                    FolderFault.guard("sandflow.archive", engine.archive, () -> {
+                        standing.ended(job, JobState.DONE, () -> {
+                            engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
+                            moveAway(file, engine.archive);
+                            return true;
+                        });
+                        return null;
                     });
                     LOG.info("{}: {} already exists in the outbox; not run again", job.name, job.outputName);
                     job.ending = "skipped";
@@ -85,13 +109,13 @@ public final class JobSteps {
                 exchange.setProperty(RUNNABLE, true);
             }
             case ALREADY_DONE -> {
-                moveAway(file, engine.archive);
+                moveAway(file, engine.archive, "sandflow.archive");
                 LOG.info("{}: the same content already succeeded; archived without running", job.name);
                 job.ending = "skipped";
                 progress.finished(exchange);
             }
             case ALREADY_FAILED -> {
-                moveAway(file, engine.failed);
+                moveAway(file, engine.failed, "sandflow.failed");
                 LOG.info("{}: the same content already failed (see failed/); not run again", job.name);
                 job.ending = "skipped";
                 progress.finished(exchange);
@@ -107,6 +131,13 @@ public final class JobSteps {
      * Moves a finished input out of the inbox. In a cluster the node that ran the job may have moved it already,
      * between this node's poll and its claim: then there is nothing left to do.
      */
+    private static void moveAway(Path file, Path dir, String setting) {
+        FolderFault.guard(setting, dir, () -> {
+            moveAway(file, dir);
+            return null;
+        });
+    }
+
     private static void moveAway(Path file, Path dir) throws IOException {
         try {
             AtomicFiles.moveInto(file, dir);
@@ -159,7 +190,12 @@ public final class JobSteps {
 
     /** Renews this node's claims on the jobs it runs and records a heartbeat (housekeeping route). */
     public void renewClaims() {
-        engine.store().renewLeases(engine.nodeId, engine.lease);
-        engine.store().heartbeat(engine.nodeId, engine.host, engine.pool().busy());
+        try {
+            engine.store().renewLeases(engine.nodeId, engine.lease);
+            engine.store().heartbeat(engine.nodeId, engine.host, engine.pool().busy());
+        } catch (StoreException e) {
+            // Claims cannot be renewed while the store is down: no new job starts until it is back
+            surroundings.storeFailed(e);
+        }
     }
 }

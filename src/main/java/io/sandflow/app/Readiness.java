@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sandflow's readiness ({@code /observe/health/ready}): down, with the reasons, when a cause other than the breaker
- * holds intake, the store cannot be reached, the agent CLI or sandbox tool is missing, or the inbox or outbox
- * cannot be written. An open circuit breaker is a
+ * holds intake (the store, a folder), the store cannot be reached, the agent CLI or sandbox tool is missing, or a
+ * folder a job writes to cannot be written or is full. An open circuit breaker is a
  * detail, not a reason: the daemon is alive and resumes by itself.
  */
 final class Readiness extends AbstractHealthCheck {
@@ -34,13 +34,15 @@ final class Readiness extends AbstractHealthCheck {
     private final Engine engine;
     private final Breaker breaker;
     private final IntakeGate gate;
+    private final Surroundings surroundings;
     private final ExecutorService probes;
 
-    Readiness(Engine engine, Breaker breaker, IntakeGate gate, ExecutorService probes) {
+    Readiness(Engine engine, Breaker breaker, IntakeGate gate, Surroundings surroundings, ExecutorService probes) {
         super("sandflow", "sandflow");
         this.engine = engine;
         this.breaker = breaker;
         this.gate = gate;
+        this.surroundings = surroundings;
         this.probes = probes;
     }
 
@@ -73,19 +75,19 @@ final class Readiness extends AbstractHealthCheck {
                 problems.add(hold.reason());
             }
         }
-        String store = storeProblem();
-        if (store != null) {
-            problems.add(store);
+        if (!gate.isHeldBy(Surroundings.STORE)) {
+            String store = storeProblem();
+            if (store != null) {
+                problems.add(store);
+            }
         }
         for (Map.Entry<String, String> program : programs().entrySet()) {
             if (ProcessRunner.locate(program.getKey()).isEmpty()) {
                 problems.add(program.getValue() + ": cannot find the program '" + program.getKey() + "'");
             }
         }
-        for (Path dir : List.of(engine.inbox, engine.outbox)) {
-            if (!writable(dir)) {
-                problems.add("cannot write to " + dir);
-            }
+        if (!gate.isHeldBy(Surroundings.FOLDER)) {
+            surroundings.folderProblem().ifPresent(problems::add);
         }
         return problems;
     }
@@ -120,22 +122,5 @@ final class Readiness extends AbstractHealthCheck {
             programs.put(sandboxCommand.isBlank() ? usual : sandboxCommand, "sandflow.sandbox.kind=" + kind);
         }
         return programs;
-    }
-
-    /**
-     * Writable for this process, and not marked read-only: root may write through a mode without write bits, but
-     * an operator who removed them meant Sandflow to stop.
-     */
-    static boolean writable(Path dir) {
-        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            return false;
-        }
-        try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
-            return mode.contains(PosixFilePermission.OWNER_WRITE) || mode.contains(PosixFilePermission.GROUP_WRITE)
-                    || mode.contains(PosixFilePermission.OTHERS_WRITE);
-        } catch (UnsupportedOperationException | IOException e) {
-            return true;
-        }
     }
 }

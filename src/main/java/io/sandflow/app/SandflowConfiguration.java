@@ -40,6 +40,9 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
     private final Metrics metrics = new Metrics(meters);
     private final ScheduledExecutorService control;
+    /** Re-checks of the store and folders, and readiness probes: calls that may block for a store's timeout. */
+    private final ScheduledExecutorService checks;
+    private final Surroundings surroundings;
 
     SandflowConfiguration(Engine engine) {
         this.engine = engine;
@@ -52,6 +55,12 @@ public class SandflowConfiguration implements CamelConfiguration {
             t.setDaemon(true);
             return t;
         });
+        this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sandflow-checks");
+            t.setDaemon(true);
+            return t;
+        });
+        this.surroundings = new Surroundings(engine, gate);
     }
 
     Engine engine() {
@@ -75,16 +84,26 @@ public class SandflowConfiguration implements CamelConfiguration {
         return control;
     }
 
+    Surroundings surroundings() {
+        return surroundings;
+    }
+
+    /** Stops the background threads once Camel has stopped. */
+    void shutdownExecutors() {
+        control.shutdownNow();
+        checks.shutdownNow();
+    }
+
     @Override
     public void configure(CamelContext context) {
         context.getPropertiesComponent().setOverrideProperties(camelProperties());
         Redactor redactor = engine.redactor;
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
-        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate));
+        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate, surroundings));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
-        registry.bind("results", new ResultSteps(engine, standing, redactor));
+        registry.bind("results", new ResultSteps(engine, standing, redactor, surroundings));
         registry.bind("progress", progress);
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);
@@ -94,6 +113,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
         registry.bind("intakePolicy", new IntakePolicy(gate, control));
         bindObservation(context, registry);
+        surroundings.start(checks, engine.recheck);
         breaker.onTransition(state -> {
             if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
                 gate.hold("breaker", "the circuit breaker is open until " + breaker.openUntil() + ": "
@@ -123,7 +143,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         context.getManagementStrategy().addEventNotifier(progress.completions());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
-            Readiness readiness = new Readiness(engine, breaker, gate, control);
+            Readiness readiness = new Readiness(engine, breaker, gate, surroundings, checks);
             readiness.setCamelContext(context);
             health.register(readiness);
             if (health.getExcludePattern() == null) {

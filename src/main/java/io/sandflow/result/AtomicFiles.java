@@ -76,7 +76,17 @@ public final class AtomicFiles {
             }
             if (publishWithoutReplacing(file, target)) {
                 // A link leaves the source in place; removing it completes the move.
-                Files.deleteIfExists(file);
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    // The source stays (its folder cannot be written): take the link back, or every later try
+                    // would leave one more numbered copy behind
+                    if (!Files.exists(file) || !Files.isSameFile(file, target)) {
+                        throw e;
+                    }
+                    Files.deleteIfExists(target);
+                    throw e;
+                }
                 return target;
             }
         }

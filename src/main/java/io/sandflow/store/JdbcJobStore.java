@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import com.zaxxer.hikari.HikariDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ final class JdbcJobStore implements JobStore {
     static final String TOTAL_INPUT_TOKENS = "total.input_tokens";
     static final String TOTAL_OUTPUT_TOKENS = "total.output_tokens";
     private static final String RESERVED_STATE_PREFIX = "total.";
+    /** The row {@link #probe} writes: a write, not a read, so that a store that can no longer write shows. */
+    private static final String PROBE_KEY = "store.probe";
 
     private static final int CLAIM_ROUNDS = 10;
     private static final int SAMPLE_NAMES = 5;
@@ -47,11 +50,11 @@ final class JdbcJobStore implements JobStore {
 
     private static final String FENCED = " WHERE id = ? AND fence_token = ? AND state = 'RUNNING'";
 
-    private final ConnectionPool pool;
+    private final HikariDataSource pool;
     private final Dialect dialect;
     private final String redactedUrl;
 
-    private JdbcJobStore(ConnectionPool pool, Dialect dialect, String redactedUrl) {
+    private JdbcJobStore(HikariDataSource pool, Dialect dialect, String redactedUrl) {
         this.pool = pool;
         this.dialect = dialect;
         this.redactedUrl = redactedUrl;
@@ -68,31 +71,26 @@ final class JdbcJobStore implements JobStore {
             throw new IllegalArgumentException("poolSize must be at least 1, but is " + poolSize);
         }
         long started = System.nanoTime();
-        ConnectionPool pool = new ConnectionPool(jdbcUrl.trim(), user, password, dialect, poolSize,
-                Duration.ofSeconds(30));
+        HikariDataSource pool = null;
         try {
-            Connection c = pool.borrow();
-            Migrator.Result result;
-            boolean broken = true;
-            try {
-                result = new Migrator(JdbcJobStore.class.getClassLoader(), "db/migration", dialect).migrate(c);
-                broken = false;
-            } finally {
-                pool.giveBack(c, broken);
-            }
+            pool = StorePool.create(jdbcUrl.trim(), user, password, dialect, poolSize);
+            Schema.Result result = Schema.migrate(pool, dialect);
             LOG.info("Job store opened: {} at {}, schema version {} ({} migration(s) applied) in {} ms",
                     dialect.folder(), redacted, result.version(), result.applied(),
                     (System.nanoTime() - started) / 1_000_000);
             return new JdbcJobStore(pool, dialect, redacted);
-        } catch (SQLException | RuntimeException e) {
-            pool.close();
+        } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            Throwable cause = StorePool.rootCause(e);
             throw new IllegalStateException("The job store at " + URL_SETTING + "='" + redacted
-                    + "' could not be opened: " + JdbcUrls.redact(Text.firstSentence(e.getMessage()))
-                    + hint(e) + ".", JdbcUrls.scrub(e));
+                    + "' could not be opened: " + JdbcUrls.redact(Text.firstSentence(cause.getMessage()))
+                    + hint(cause) + ".", JdbcUrls.scrub(e));
         }
     }
 
-    private static String hint(Exception e) {
+    private static String hint(Throwable e) {
         if (e instanceof SQLException sql && sql.getErrorCode() == 90011) {
             return " (write jdbc:h2:./path for a file relative to the working directory)";
         }
@@ -605,21 +603,47 @@ final class JdbcJobStore implements JobStore {
     }
 
     private <T> T withConnection(String operation, Work<T> work) {
-        Connection c;
-        try {
-            c = pool.borrow();
-        } catch (SQLException e) {
-            throw failure(operation, e);
-        }
-        boolean broken = false;
-        try {
+        // A connection that broke (network, terminated backend, a closed H2 database) is dropped by the pool when
+        // it is closed here; the next borrow opens a new one, so the store reconnects by itself
+        try (Connection c = pool.getConnection()) {
             return work.run(c);
         } catch (SQLException e) {
-            broken = ConnectionPool.isConnectionFailure(e);
             throw failure(operation, e);
-        } finally {
-            pool.giveBack(c, broken);
+        } catch (RuntimeException | AssertionError e) {
+            if (!fromTheDatabase(e)) {
+                throw e;
+            }
+            throw new StoreException("Job store: could not " + operation + ": "
+                    + JdbcUrls.redact(Text.firstSentence(String.valueOf(e.getMessage()))), JdbcUrls.scrub(e));
         }
+    }
+
+    /**
+     * H2 reports some faults of its file (a full disk, a database it closed) as unchecked exceptions and, with
+     * assertions on, as an AssertionError from its storage layer; those are store faults, unlike a bug here.
+     */
+    private static boolean fromTheDatabase(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String name = t.getClass().getName();
+            if (name.startsWith("org.h2.") || name.startsWith("org.postgresql.") || name.startsWith("com.zaxxer.")) {
+                return true;
+            }
+            if (t instanceof AssertionError && java.util.Arrays.stream(t.getStackTrace())
+                    .anyMatch(f -> f.getClassName().startsWith("org.h2."))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void probe() {
+        writing("write to the store", c -> {
+            upsert(c, "UPDATE sandflow_state SET updated_at = CURRENT_TIMESTAMP WHERE state_key = ?",
+                    new Object[] {PROBE_KEY}, "INSERT INTO sandflow_state (state_key, state_value) VALUES (?, ?)",
+                    new Object[] {PROBE_KEY, ""});
+            return null;
+        });
     }
 
     /**
@@ -675,8 +699,12 @@ final class JdbcJobStore implements JobStore {
     }
 
     private StoreException failure(String operation, SQLException e) {
+        // The pool's "no connection available" says less than the failure behind it (refused, unknown host)
+        SQLException said = e instanceof java.sql.SQLTransientConnectionException
+                && e.getCause() instanceof SQLException cause ? cause : e;
         return new StoreException("Job store: could not " + operation + ": "
-                + JdbcUrls.redact(Text.firstSentence(e.getMessage())) + " [SQLState " + e.getSQLState() + "]", e);
+                + JdbcUrls.redact(Text.firstSentence(said.getMessage())) + " [SQLState " + said.getSQLState() + "]",
+                JdbcUrls.scrub(e));
     }
 
     /** A single-statement write that may be lost to a kill -9 (a lease renewal, an attempt number). */

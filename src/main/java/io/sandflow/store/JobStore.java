@@ -128,6 +128,14 @@ public interface JobStore extends AutoCloseable {
     /** At a clean start of a node: its RUNNING jobs go back to PENDING, with a new fence token; returns how many. */
     int releaseOwnedBy(String nodeId);
 
+    /**
+     * Writes a small row and, on H2, flushes it: succeeds only when the store can take writes again, which a read
+     * alone would not show (a full disk still reads).
+     *
+     * @throws StoreException when it cannot
+     */
+    void probe();
+
     /** Which database this store uses: "h2" or "postgresql". */
     String databaseKind();
 

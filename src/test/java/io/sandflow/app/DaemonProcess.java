@@ -27,7 +27,15 @@ final class DaemonProcess {
 
     /** Starts the daemon with the work folder's settings; {@code command} is e.g. "run" or "run", "--once". */
     static Process start(Workdir work, String... command) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(work, List.of(), command);
+    }
+
+    /**
+     * As {@link #start(Workdir, String...)}, with the java command run through {@code wrapper} (e.g. setpriv
+     * switching to another user); empty runs it directly.
+     */
+    static Process start(Workdir work, List<String> wrapper, String... command) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dfile.encoding=UTF-8");
         // quicker start-up on a small CI machine; the daemon does little CPU work of its own
