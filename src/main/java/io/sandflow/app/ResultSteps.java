@@ -7,6 +7,7 @@ import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
 import io.sandflow.job.JobState;
 import io.sandflow.result.AtomicFiles;
+import io.sandflow.result.OutputNames;
 import io.sandflow.store.JobOutcome;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -25,6 +26,8 @@ import java.time.Instant;
 public final class ResultSteps {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.results");
+    /** Where a replaced result is kept, inside the outbox. */
+    static final String PREVIOUS = ".previous";
 
     private final Engine engine;
     private final Standing standing;
@@ -49,7 +52,18 @@ public final class ResultSteps {
             return;
         }
         Path target = engine.outbox.resolve(job.outputName);
-        boolean written = AtomicFiles.writeOnce(target, engine.writer.render(job.result));
+        boolean written;
+        if (job.replacing) {
+            AtomicFiles.Replacement done = AtomicFiles.replace(target, engine.writer.render(job.result),
+                    job.replacedKey, engine.outbox.resolve(PREVIOUS), Instant.now());
+            written = done.published();
+            if (done.kept() != null) {
+                LOG.info("{}: replaced {}; the previous result is kept as outbox/{}/{}",
+                        InboxEntries.display(job.name), job.outputName, PREVIOUS, done.kept().getFileName());
+            }
+        } else {
+            written = AtomicFiles.writeOnce(target, engine.writer.render(job.result));
+        }
         if (!written) {
             LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
         }
@@ -127,19 +141,31 @@ public final class ResultSteps {
         if (job.key != null) {
             report.put("sha256", job.key.sha256());
         }
-        AtomicFiles.writeReplacing(reportPath(job), Jsons.MAPPER.writeValueAsBytes(report));
+        String reportName = OutputNames.reportName(job.name);
+        boolean shortened = !reportName.equals(job.name + OutputNames.REPORT_SUFFIX);
+        if (shortened) {
+            // NAME.error.json would pass the file system's limit on a name
+            report.put("reportName", reportName);
+        }
+        AtomicFiles.writeReplacing(engine.failed.resolve(reportName), Jsons.MAPPER.writeValueAsBytes(report));
         JobOutcome outcome = outcome(job, cls, reason);
         // One step with the move: between the input leaving the inbox and the row saying FAILED, a refresh would
         // find the job in neither
         standing.ended(job, JobState.FAILED, () -> {
-            if (Files.exists(job.inboxFile)) {
+            // the entry itself: a link that was not followed moves as it is, even when it leads nowhere
+            if (Files.exists(job.inboxFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 AtomicFiles.moveInto(job.inboxFile, engine.failed);
             }
             return job.jobId != 0 && engine.store().fail(job.jobId, job.fenceToken, outcome);
         });
         job.ending = "failed";
         job.failureReason = reason;
-        LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+        if (shortened) {
+            LOG.warn("{}: failed ({}) after {} attempt(s): {}; report: failed/{}", job.name, cls.label(), job.attempt,
+                    reason, reportName);
+        } else {
+            LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+        }
     }
 
     /** Parks the job: the input stays in the inbox and the job stays pending until the cause clears. */
@@ -161,7 +187,7 @@ public final class ResultSteps {
     }
 
     private Path reportPath(Job job) {
-        return engine.failed.resolve(job.name + ".error.json");
+        return engine.failed.resolve(OutputNames.reportName(job.name));
     }
 
     private static JobOutcome outcome(Job job, FailureClass cls, String error) {
