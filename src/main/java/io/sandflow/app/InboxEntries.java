@@ -355,12 +355,15 @@ final class InboxEntries {
         return dot <= 0 ? "" : name.substring(dot);
     }
 
-    /** Whether the inbox holds an input still to process (the drain watch of {@code run --once}). */
+    /**
+     * Whether the inbox holds an entry still to process or fail (the drain watch of {@code run --once}). Each one is
+     * looked at afresh, as a FIFO noted earlier may have been replaced by a file of the same name; the first one
+     * found ends the look.
+     */
     boolean anyWaiting() {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(inbox)) {
             for (Path path : entries) {
-                String name = path.getFileName().toString();
-                if (!included(name) || never.containsKey(name)) {
+                if (!included(path.getFileName().toString())) {
                     continue;
                 }
                 Entry e = classify(path);

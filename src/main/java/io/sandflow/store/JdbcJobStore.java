@@ -384,6 +384,8 @@ final class JdbcJobStore implements JobStore {
     public Optional<String> reserveOutput(String inputName, String outputName) {
         Objects.requireNonNull(inputName, "inputName");
         Objects.requireNonNull(outputName, "outputName");
+        // Not flushed, as a claim is not: every claim takes its name again, and the job's end, written durably,
+        // carries it to disk. A kill -9 between a result's publishing and that end loses both, as it loses the claim.
         return inTransaction("take the result name " + outputName + " for " + inputName, c -> {
             insertIgnoringDuplicate(c, "INSERT INTO sandflow_outputs (output_name, name) VALUES (?, ?)", outputName,
                     inputName);
@@ -413,7 +415,7 @@ final class JdbcJobStore implements JobStore {
             // Its holder only ever failed (or was forgotten): the name is free for another input
             executeUpdate(c, "UPDATE sandflow_outputs SET name = ? WHERE output_name = ?", inputName, outputName);
             return Optional.<String>empty();
-        });
+        }, false);
     }
 
     @Override
@@ -725,12 +727,19 @@ final class JdbcJobStore implements JobStore {
     }
 
     private <T> T inTransaction(String operation, Work<T> work) {
+        return inTransaction(operation, work, true);
+    }
+
+    /** As {@link #inTransaction(String, Work)}; not durable, the commit rides along with the next durable write. */
+    private <T> T inTransaction(String operation, Work<T> work, boolean durable) {
         return withConnection(operation, c -> {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
                 c.commit();
-                flush(c);
+                if (durable) {
+                    flush(c);
+                }
                 return result;
             } catch (SQLException | RuntimeException e) {
                 try {

@@ -97,6 +97,19 @@ class InboxEntryKindsTest {
     }
 
     @Test
+    void aFifoReplacedByAFileOfTheSameNameIsWaitedOn() throws Exception {
+        Path pipe = inbox.resolve("pipe.json");
+        assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).isZero();
+        entries.survey();
+        assertThat(entries.anyWaiting()).isFalse();
+
+        Files.delete(pipe);
+        Files.writeString(pipe, "{}");
+
+        assertThat(entries.anyWaiting()).isTrue();
+    }
+
+    @Test
     void escapingShowsEachUndecodableByteAndEachBackslash() {
         byte[] latin1 = "caf\u00e9.json".getBytes(StandardCharsets.ISO_8859_1);
         assertThat(InboxEntries.escape(latin1)).isEqualTo("caf%E9.json");
