@@ -14,7 +14,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -25,7 +24,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -115,10 +113,6 @@ final class InboxEntries {
     /** The include pattern as every part of Sandflow applies it: the whole name, any case, any character. */
     static Pattern includePattern(String includeRegex) {
         return Pattern.compile(includeRegex, Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.DOTALL);
-    }
-
-    FollowLinks follow() {
-        return follow;
     }
 
     boolean included(String name) {
@@ -488,10 +482,5 @@ final class InboxEntries {
             out.append(String.format(Locale.ROOT, "%02x", b & 0xff));
         }
         return out.toString();
-    }
-
-    @Override
-    public String toString() {
-        return "InboxEntries[" + inbox + ", " + include + ", " + Objects.toString(follow) + "]";
     }
 }
