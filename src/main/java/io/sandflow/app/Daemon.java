@@ -8,15 +8,10 @@ import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Boots Camel Main with Sandflow's routes and beans, and runs until stopped or, with {@code --once}, until the
@@ -83,8 +78,8 @@ final class Daemon {
                 main.addMainListener(new MainListenerSupport() {
                     @Override
                     public void afterStart(BaseMainSupport m) {
-                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), camel.gate(),
-                                maxWait);
+                        DrainWatch watch = new DrainWatch(main, camel.inboxEntries(), camel.progress(),
+                                camel.breaker(), camel.gate(), maxWait);
                         camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
                         // and right after each job, so that the last one ends the run at once, not at the next tick
                         // (the exchange leaves Camel's in-flight list just after this event: hence the few ms)
@@ -108,23 +103,22 @@ final class Daemon {
     /** Ends {@code run --once} when the inbox is drained, or with exit code 3 when jobs stay parked too long. */
     private final class DrainWatch {
         private final Main main;
-        private final Engine engine;
+        private final InboxEntries entries;
         private final Progress progress;
         private final Breaker breaker;
         private final IntakeGate gate;
         private final Duration maxWait;
-        private final Pattern include;
         private Instant stalledSince;
         private boolean finished;
 
-        DrainWatch(Main main, Engine engine, Progress progress, Breaker breaker, IntakeGate gate, Duration maxWait) {
+        DrainWatch(Main main, InboxEntries entries, Progress progress, Breaker breaker, IntakeGate gate,
+                   Duration maxWait) {
             this.main = main;
-            this.engine = engine;
+            this.entries = entries;
             this.progress = progress;
             this.breaker = breaker;
             this.gate = gate;
             this.maxWait = maxWait;
-            this.include = Pattern.compile(settings.get("sandflow.include"));
         }
 
         void check() {
@@ -156,26 +150,16 @@ final class Daemon {
             }
         }
 
+        /**
+         * An input still to process or fail; never a directory, FIFO, socket or device, which nothing will ever take.
+         * An inbox that cannot be read is not drained: the stall timer ends the run with exit 3.
+         */
         private boolean anyFileWaiting() {
-            try (Stream<Path> files = Files.list(engine.inbox)) {
-                return files.anyMatch(this::waits);
-            } catch (IOException e) {
-                // An inbox that cannot be read is not drained; the stall timer ends the run with exit 3
-                return true;
-            }
-        }
-
-        private boolean waits(Path file) {
-            String n = file.getFileName().toString();
-            return !n.startsWith(".") && include.matcher(n).matches();
+            return entries.anyWaiting();
         }
 
         private long waitingFiles() {
-            try (Stream<Path> files = Files.list(engine.inbox)) {
-                return files.filter(this::waits).count();
-            } catch (IOException e) {
-                return 0;
-            }
+            return entries.countWaiting();
         }
 
         private void finish(int code, String why) {

@@ -50,6 +50,8 @@ final class Engine implements AutoCloseable {
     final String host = hostName();
     final Duration lease;
     final InputCheck inputCheck;
+    /** sandflow.intake.follow-links: which symbolic links in the inbox are read as inputs. */
+    final InboxEntries.FollowLinks followLinks;
     final PromptRenderer prompt;
     final String schemaText;
     final ResultValidator validator;
@@ -103,6 +105,7 @@ final class Engine implements AutoCloseable {
         } catch (java.util.regex.PatternSyntaxException e) {
             throw s.invalid("sandflow.include", "must be a Java regular expression (" + e.getDescription() + ")");
         }
+        this.followLinks = InboxEntries.FollowLinks.of(s);
         this.inputCheck = new InputCheck(s.positiveLong("sandflow.input.max-bytes"), requireJson(s, include));
         this.prompt = wrap("sandflow.prompt.template", () -> new PromptRenderer(s.text("sandflow.prompt.template"),
                 "sandflow.prompt.template=" + s.get("sandflow.prompt.template")));

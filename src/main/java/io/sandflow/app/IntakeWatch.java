@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Counts what each inbox poll looks at (bean {@code intakeWatch}, the intake's {@code filter} and
  * {@code pollStrategy}): how many files the file consumer examined, poll by poll. A poll must stay O(batch) however
  * many files the inbox holds and however many jobs finished before (issue 8); this is the number that shows it,
- * as a count rather than a time, so a loaded machine cannot blur it. The filter passes over files another node is
- * running ({@link ClaimedElsewhere}); the include pattern, hidden files and the in-progress check stay Camel's.
+ * as a count rather than a time, so a loaded machine cannot blur it. The filter takes the inputs
+ * ({@link InboxEntries}: the include pattern, file types, links) and passes over files another node is running
+ * ({@link ClaimedElsewhere}); the in-progress check stays Camel's.
  */
 public final class IntakeWatch implements GenericFileFilter<File>, PollingConsumerPollStrategy {
 
@@ -33,10 +34,12 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
 
     private final ClaimedElsewhere claimedElsewhere;
     private final InProgressFiles inProgress;
+    private final InboxEntries entries;
 
-    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress) {
+    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress, InboxEntries entries) {
         this.claimedElsewhere = claimedElsewhere;
         this.inProgress = inProgress;
+        this.entries = entries;
         LAST.set(this);
     }
 
@@ -44,10 +47,22 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
         return LAST.get();
     }
 
+    /**
+     * Takes inputs only. A FIFO, socket or device is noted (and warned about once) and left alone, never opened; a
+     * link to refuse or a name to rename is the inbox survey's, as the file consumer cannot hand over all of them.
+     */
     @Override
     public boolean accept(GenericFile<File> file) {
         examinedThisPoll.incrementAndGet();
-        return !claimedElsewhere.skip(file.getFileNameOnly());
+        String name = file.getFileNameOnly();
+        if (!entries.included(name)) {
+            return false;
+        }
+        InboxEntries.Entry entry = entries.classify(file.getFile().toPath());
+        if (entry.kind() == InboxEntries.Kind.NEVER) {
+            entries.noteNever(entry);
+        }
+        return entry.kind() == InboxEntries.Kind.INPUT && !claimedElsewhere.skip(name);
     }
 
     @Override

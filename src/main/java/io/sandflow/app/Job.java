@@ -22,12 +22,18 @@ final class Job {
     static final String PROPERTY = "sandflowJob";
 
     final Path inboxFile;
+    /** What to read: the inbox file itself, or the real path of the file a followed link leads to. */
+    Path source;
     final String name;
     final Instant started = Instant.now();
     JobKey key;
     long jobId;
     long fenceToken;
     String outputName;
+    /** The result in the outbox is replaced (a changed input, or a rerun), while it is the file seen at the claim. */
+    boolean replacing;
+    /** The identity of that file (AtomicFiles.fileKey), or null when the file system gives none. */
+    Object replacedKey;
     String text;
     JsonNode json;
     Workspace workspace;
@@ -59,6 +65,7 @@ final class Job {
 
     Job(Path inboxFile) {
         this.inboxFile = inboxFile;
+        this.source = inboxFile;
         this.name = inboxFile.getFileName().toString();
     }
 

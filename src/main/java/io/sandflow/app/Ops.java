@@ -3,12 +3,9 @@ package io.sandflow.app;
 import io.sandflow.ops.StatusReport;
 import io.sandflow.store.JobStore;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /** What {@code status} and {@code retry-failed} share: the store opened from the settings, and the status read. */
 final class Ops {
@@ -29,19 +26,17 @@ final class Ops {
         long start = System.nanoTime();
         var snapshot = store.status(Math.max(0, topReasons));
         String breaker = store.getState("breaker").orElse("CLOSED");
-        long inbox = countInbox(settings.path("sandflow.inbox"), Pattern.compile(settings.get("sandflow.include")));
+        long inbox = countInbox(settings);
         return new StatusReport(snapshot, inbox, breaker, Duration.ofNanos(System.nanoTime() - start));
     }
 
-    private static long countInbox(Path inbox, Pattern include) {
+    /** Inputs waiting in the inbox: never a directory, FIFO, socket or device, which nothing will process. */
+    private static long countInbox(Settings settings) {
+        Path inbox = settings.path("sandflow.inbox");
         if (!Files.isDirectory(inbox)) {
             return 0;
         }
-        try (Stream<Path> files = Files.list(inbox)) {
-            return files.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".") && include.matcher(n).matches()).count();
-        } catch (IOException e) {
-            return 0;
-        }
+        return new InboxEntries(inbox, settings.get("sandflow.include"), InboxEntries.FollowLinks.of(settings))
+                .countWaitingExactly();
     }
 }

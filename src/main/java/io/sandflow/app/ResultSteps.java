@@ -7,6 +7,7 @@ import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
 import io.sandflow.job.JobState;
 import io.sandflow.result.AtomicFiles;
+import io.sandflow.result.OutputNames;
 import io.sandflow.store.JobOutcome;
 import io.sandflow.store.JobStore;
 import io.sandflow.store.StoreException;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +29,8 @@ import java.time.Instant;
 public final class ResultSteps {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.results");
+    /** Where a replaced result is kept, inside the outbox. */
+    static final String PREVIOUS = ".previous";
 
     private final Engine engine;
     private final Standing standing;
@@ -57,8 +61,18 @@ public final class ResultSteps {
             return;
         }
         Path target = engine.outbox.resolve(job.outputName);
-        boolean written = FolderFault.guard("sandflow.outbox", engine.outbox,
-                () -> AtomicFiles.writeOnce(target, engine.writer.render(job.result)));
+        boolean written = FolderFault.guard("sandflow.outbox", engine.outbox, () -> {
+            if (!job.replacing) {
+                return AtomicFiles.writeOnce(target, engine.writer.render(job.result));
+            }
+            AtomicFiles.Replacement done = AtomicFiles.replace(target, engine.writer.render(job.result),
+                    job.replacedKey, engine.outbox.resolve(PREVIOUS), Instant.now());
+            if (done.kept() != null) {
+                LOG.info("{}: replaced {}; the previous result is kept as outbox/{}/{}",
+                        InboxEntries.display(job.name), job.outputName, PREVIOUS, done.kept().getFileName());
+            }
+            return done.published();
+        });
         job.published = true;
         if (!written) {
             LOG.warn("{}: {} appeared in the outbox meanwhile; kept the one already there", job.name, job.outputName);
@@ -157,7 +171,8 @@ public final class ResultSteps {
                 standing.ended(job, JobState.FAILED, () -> {
                     boolean recorded = engine.store().fail(job.jobId, job.fenceToken, outcome);
                     rowWritten[0] = recorded;
-                    if (recorded && Files.exists(job.inboxFile)) {
+                    // the entry itself: a link that was not followed moves as it is, even when it leads nowhere
+                    if (recorded && Files.exists(job.inboxFile, LinkOption.NOFOLLOW_LINKS)) {
                         AtomicFiles.moveInto(job.inboxFile, engine.failed);
                     }
                     return recorded;
@@ -185,7 +200,13 @@ public final class ResultSteps {
         }
         job.ending = "failed";
         job.failureReason = reason;
-        LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+        String reportName = OutputNames.reportName(job.name);
+        if (reportName.equals(job.name + OutputNames.REPORT_SUFFIX)) {
+            LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+        } else {
+            LOG.warn("{}: failed ({}) after {} attempt(s): {}; report: failed/{}", job.name, cls.label(), job.attempt,
+                    reason, reportName);
+        }
     }
 
     private void writeReport(Job job, FailureClass cls, String reason) {
@@ -211,6 +232,11 @@ public final class ResultSteps {
         report.put("failedAt", Instant.now().toString());
         if (job.key != null) {
             report.put("sha256", job.key.sha256());
+        }
+        String reportName = OutputNames.reportName(job.name);
+        if (!reportName.equals(job.name + OutputNames.REPORT_SUFFIX)) {
+            // NAME.error.json would pass the file system's limit on a name
+            report.put("reportName", reportName);
         }
         FolderFault.guard("sandflow.failed", engine.failed, () -> {
             AtomicFiles.writeReplacing(reportPath(job), Jsons.MAPPER.writeValueAsBytes(report));
@@ -312,7 +338,7 @@ public final class ResultSteps {
     }
 
     private Path reportPath(Job job) {
-        return engine.failed.resolve(job.name + ".error.json");
+        return engine.failed.resolve(OutputNames.reportName(job.name));
     }
 
     private static JobOutcome outcome(Job job, FailureClass cls, String error) {

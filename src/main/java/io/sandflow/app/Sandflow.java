@@ -14,13 +14,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed}, {@code render FILE},
- * {@code demo}, {@code doctor}.
+ * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed},
+ * {@code rerun FILE…}, {@code render FILE}, {@code demo}, {@code doctor}.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
-        subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Render.class,
-                Sandflow.Demo.class, Sandflow.Doctor.class})
+        subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Rerun.class,
+                Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -151,6 +151,42 @@ public final class Sandflow {
                 out.println(done.requeued().size() + " input(s) back in the inbox");
                 out.flush();
                 return done.notFound().isEmpty() && done.alreadyInInbox().isEmpty() ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "rerun", description = "Run the named inputs again, even when their content did not change. "
+            + "Each is taken from the inbox, else from archive/ (its latest copy there), else from failed/ (its "
+            + "report moves to failed/.retried/), and waits in the inbox under its own name. Its new result "
+            + "replaces the one in the outbox, which is kept in outbox/.previous/. Exit 1 when a named file was not "
+            + "found, or a different file of that name already waits in the inbox.")
+    static final class Rerun implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "FILE", arity = "1..*",
+                description = "Names of inputs (a path such as archive/a.json stands for its name, a.json).")
+        List<String> names = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = top.settings();
+            Engine engine = Engine.configure(settings);
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            try (JobStore store = Ops.openStore(settings)) {
+                io.sandflow.ops.Reruns.Outcome done = new io.sandflow.ops.Reruns(store, engine.inbox, engine.archive,
+                        engine.failed).rerun(names);
+                done.queued().forEach(q -> out.println("queued " + q.name() + " (from " + q.from() + "/) to run "
+                        + "again"));
+                done.inboxTaken().forEach(n -> out.println("left where it is: " + n + " (a different file of that "
+                        + "name already waits in the inbox)"));
+                done.notFound().forEach(n -> out.println("not found in the inbox, archive/ nor failed/: " + n));
+                out.println(done.queued().size() + " input(s) will run again");
+                out.flush();
+                return done.notFound().isEmpty() && done.inboxTaken().isEmpty() ? 0 : 1;
             }
         }
     }

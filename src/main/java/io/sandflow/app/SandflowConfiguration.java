@@ -36,6 +36,7 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final Progress progress;
     private final Standing standing;
     private final IntakeGate gate = new IntakeGate();
+    private final InboxEntries inboxEntries;
     /** Sandflow's meters; the Prometheus registry Camel scrapes joins it in {@link #configure}. */
     private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
     private final Metrics metrics = new Metrics(meters);
@@ -47,7 +48,9 @@ public class SandflowConfiguration implements CamelConfiguration {
     SandflowConfiguration(Engine engine) {
         this.engine = engine;
         this.breaker = new Breaker(engine.settings);
-        this.standing = new Standing(engine::store, engine.inbox, engine.settings.get("sandflow.include"),
+        this.inboxEntries = new InboxEntries(engine.inbox, engine.settings.get("sandflow.include"),
+                engine.followLinks);
+        this.standing = new Standing(engine::store, inboxEntries::countWaiting,
                 engine.settings.duration("sandflow.observe.refresh"));
         this.progress = new Progress(standing, metrics);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -79,6 +82,10 @@ public class SandflowConfiguration implements CamelConfiguration {
         return gate;
     }
 
+    InboxEntries inboxEntries() {
+        return inboxEntries;
+    }
+
     /** Runs housekeeping off the worker threads (pausing intake, the --once drain watch). */
     ScheduledExecutorService control() {
         return control;
@@ -100,14 +107,18 @@ public class SandflowConfiguration implements CamelConfiguration {
         Redactor redactor = engine.redactor;
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
-        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate, surroundings));
+        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate, surroundings,
+                inboxEntries));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
                 new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
         registry.bind("results", new ResultSteps(engine, standing, redactor, surroundings));
         registry.bind("progress", progress);
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);
-        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress));
+        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress, inboxEntries));
+        registry.bind("inboxEntries", inboxEntries);
+        // Before intake starts, so that the first counts already leave out what will never be processed
+        inboxEntries.survey();
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
@@ -205,6 +216,9 @@ public class SandflowConfiguration implements CamelConfiguration {
         props.setProperty("derived.intake.check-ms", Long.toString(check));
         props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
         props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
+        // The survey lists the whole inbox: as often as the poll, but not more than once a second
+        props.setProperty("derived.intake.survey-ms",
+                Long.toString(Math.max(1000, settings.duration("sandflow.intake.poll").toMillis())));
         props.setProperty("derived.lease.renew-ms", Long.toString(Math.max(100, engine.lease.toMillis() / 3)));
         int perMinute = settings.positiveInt("sandflow.rate.per-minute");
         props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));

@@ -7,18 +7,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Predicate;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Where the batch stands, for the progress line and the queue gauges: the store's counts and the inbox's size,
@@ -46,8 +42,8 @@ public final class Standing {
     private final ReadWriteLock endings = new ReentrantReadWriteLock();
 
     private final Supplier<JobStore> store;
-    private final Path inbox;
-    private final Predicate<String> include;
+    /** The inbox entries that wait to be processed, by name (see {@link InboxEntries#countWaiting}). */
+    private final LongSupplier inboxCount;
     private final Duration refresh;
     /**
      * How long a view is used before it is read again: the refresh interval, or 20 times what the last read cost
@@ -59,10 +55,9 @@ public final class Standing {
     private volatile Duration validFor;
     private volatile View view;
 
-    Standing(Supplier<JobStore> store, Path inbox, String includeRegex, Duration refresh) {
+    Standing(Supplier<JobStore> store, LongSupplier inboxCount, Duration refresh) {
         this.store = store;
-        this.inbox = inbox;
-        this.include = Pattern.compile(includeRegex).asMatchPredicate();
+        this.inboxCount = inboxCount;
         this.refresh = refresh;
         this.validFor = refresh;
     }
@@ -177,7 +172,7 @@ public final class Standing {
             }
             doneMark = doneWritten.get();
             failedMark = failedWritten.get();
-            inboxFiles = countInbox();
+            inboxFiles = inboxCount.getAsLong();
         } finally {
             lock.unlock();
         }
@@ -186,15 +181,5 @@ public final class Standing {
         Duration stretched = took.multipliedBy(20);
         validFor = stretched.compareTo(refresh) > 0 ? stretched : refresh;
         return view;
-    }
-
-    private long countInbox() {
-        try (Stream<Path> files = Files.list(inbox)) {
-            return files.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".") && include.test(n))
-                    .count();
-        } catch (IOException e) {
-            return 0;
-        }
     }
 }

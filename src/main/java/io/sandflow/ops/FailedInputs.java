@@ -1,5 +1,6 @@
 package io.sandflow.ops;
 
+import io.sandflow.result.OutputNames;
 import io.sandflow.store.JobStore;
 
 import java.io.IOException;
@@ -94,7 +95,7 @@ public final class FailedInputs {
     }
 
     private void putReportAside(String name) throws IOException {
-        Path report = failed.resolve(name + ".error.json");
+        Path report = failed.resolve(OutputNames.reportName(name));
         if (Files.exists(report)) {
             Path aside = Files.createDirectories(failed.resolve(RETRIED));
             Files.move(report, aside.resolve(report.getFileName()), StandardCopyOption.REPLACE_EXISTING);

@@ -11,7 +11,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 
 /**
@@ -94,13 +99,99 @@ public final class AtomicFiles {
                 "no free name after " + MAX_SUFFIX + " numeric suffixes");
     }
 
-    /** "a.result.json" with 2 becomes "a.result-2.json"; a name without extension gets "-2" at its end. */
+    /**
+     * "a.result.json" with 2 becomes "a.result-2.json"; a name without extension gets "-2" at its end. A name already
+     * at the file system's limit loses the end of its stem instead of growing past it.
+     */
     static String withSuffix(String name, int n) {
+        return insertBeforeExtension(name, "-" + n);
+    }
+
+    private static String insertBeforeExtension(String name, String insert) {
         int dot = name.lastIndexOf('.');
-        if (dot <= 0) {
-            return name + "-" + n;
+        String stem = dot <= 0 ? name : name.substring(0, dot);
+        String ext = dot <= 0 ? "" : name.substring(dot);
+        int room = OutputNames.MAX_NAME_BYTES - OutputNames.utf8Length(insert) - OutputNames.utf8Length(ext);
+        return OutputNames.truncate(stem, Math.max(0, room)) + insert + ext;
+    }
+
+    /** What {@link #replace} did: whether the content was published, and where the file it replaced was kept. */
+    public record Replacement(boolean published, Path kept) {
+    }
+
+    /**
+     * Publishes {@code content} at {@code target} with one rename, so that a reader sees the old file or the new one,
+     * never neither. The file there is replaced only while it is still {@code expected} (its file key, read when the
+     * job chose to replace it; null to skip the check): a node that lost its claim meanwhile, and so finds another
+     * node's newer result there, publishes nothing. The replaced file stays reachable in {@code keepDir} by a hard
+     * link made before the rename, named after {@code target} with the time of the replacement in UTC before its
+     * extension ({@code a.result.20250601T120000Z.json}, then {@code …Z-1.json} within the same second). With no file
+     * at {@code target}, this is {@link #writeOnce}.
+     */
+    public static Replacement replace(Path target, byte[] content, Object expected, Path keepDir, Instant now)
+            throws IOException {
+        Path tmp = writeTemp(target, content);
+        try {
+            BasicFileAttributes old;
+            try {
+                old = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException gone) {
+                boolean published = publishWithoutReplacing(tmp, target);
+                if (published) {
+                    syncDirectory(target.toAbsolutePath().getParent());
+                }
+                return new Replacement(published, null);
+            }
+            if (expected != null && !expected.equals(old.fileKey())) {
+                return new Replacement(false, null);
+            }
+            Path kept = keep(target, keepDir, now);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(keepDir);
+            syncDirectory(target.toAbsolutePath().getParent());
+            return new Replacement(true, kept);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        return name.substring(0, dot) + "-" + n + name.substring(dot);
+    }
+
+    /** The identity of the file at {@code path} (device and inode), for {@link #replace}; null when there is none. */
+    public static Object fileKey(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (NoSuchFileException gone) {
+            return null;
+        }
+    }
+
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    /** A second name for {@code file} in {@code dir}: a hard link, or a copy where links are not supported. */
+    private static Path keep(Path file, Path dir, Instant now) throws IOException {
+        Files.createDirectories(dir);
+        String stamped = insertBeforeExtension(file.getFileName().toString(), "." + STAMP.format(now));
+        for (int n = 0; n < MAX_SUFFIX; n++) {
+            Path kept = dir.resolve(n == 0 ? stamped : withSuffix(stamped, n));
+            try {
+                Files.createLink(kept, file);
+                return kept;
+            } catch (FileAlreadyExistsException taken) {
+                // the same second: the next suffix
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                if (e instanceof FileSystemException fse && !linkUnsupported(fse)) {
+                    throw fse;
+                }
+                try {
+                    Files.copy(file, kept, StandardCopyOption.COPY_ATTRIBUTES);
+                    return kept;
+                } catch (FileAlreadyExistsException taken) {
+                    // the same second: the next suffix
+                }
+            }
+        }
+        throw new FileAlreadyExistsException(dir.resolve(stamped).toString(), null,
+                "no free name after " + MAX_SUFFIX + " numeric suffixes");
     }
 
     /**

@@ -254,6 +254,8 @@ final class JdbcJobStore implements JobStore {
                 c.rollback();
                 return false;
             }
+            // An ended job's rerun is done; a separate statement keeps the one above as it is
+            executeUpdate(c, "UPDATE sandflow_jobs SET rerun = FALSE WHERE id = ? AND rerun = TRUE", jobId);
             // Totals after the job row, always in this order, so that concurrent finishes cannot deadlock.
             if (o.costUsd().signum() != 0) {
                 addToTotal(c, TOTAL_COST, "NUMERIC(24, 8)", o.costUsd());
@@ -363,7 +365,7 @@ final class JdbcJobStore implements JobStore {
                 }
                 try (PreparedStatement p = c.prepareStatement("UPDATE sandflow_jobs SET state = 'DONE',"
                         + " finished_at = NULL, owner = ?, lease_until = NULL,"
-                        + " fence_token = fence_token + 1, output_name = ?"
+                        + " fence_token = fence_token + 1, output_name = ?, rerun = FALSE"
                         + " WHERE name = ? AND sha256 = ? AND state <> 'DONE'")) {
                     bind(p, nodeId, outputName, key.name(), key.sha256());
                     p.executeUpdate();
@@ -373,6 +375,81 @@ final class JdbcJobStore implements JobStore {
                 }
             }
             throw new SQLException("the job kept disappearing");
+        });
+    }
+
+    @Override
+    public Optional<String> reserveOutput(String inputName, String outputName) {
+        Objects.requireNonNull(inputName, "inputName");
+        Objects.requireNonNull(outputName, "outputName");
+        // Not flushed, as a claim is not: every claim takes its name again, and the job's end, written durably,
+        // carries it to disk. A kill -9 between a result's publishing and that end loses both, as it loses the claim.
+        return inTransaction("take the result name " + outputName + " for " + inputName, c -> {
+            insertIgnoringDuplicate(c, "INSERT INTO sandflow_outputs (output_name, name) VALUES (?, ?)", outputName,
+                    inputName);
+            // The row lock makes concurrent takers of one name wait for each other
+            String holder;
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT name FROM sandflow_outputs WHERE output_name = ? FOR UPDATE")) {
+                bind(p, outputName);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    holder = rs.getString(1);
+                }
+            }
+            if (holder.equals(inputName)) {
+                return Optional.<String>empty();
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM sandflow_jobs"
+                    + " WHERE name = ? AND state <> 'FAILED'")) {
+                bind(p, holder);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return Optional.of(holder);
+                    }
+                }
+            }
+            // Its holder only ever failed (or was forgotten): the name is free for another input
+            executeUpdate(c, "UPDATE sandflow_outputs SET name = ? WHERE output_name = ?", inputName, outputName);
+            return Optional.<String>empty();
+        }, false);
+    }
+
+    @Override
+    public boolean reopen(long jobId, long fenceToken) {
+        return update("reopen job " + jobId, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL,"
+                + " lease_until = NULL, attempts = 0, fence_token = fence_token + 1"
+                + " WHERE id = ? AND fence_token = ? AND state IN ('DONE', 'FAILED')", jobId, fenceToken) == 1;
+    }
+
+    @Override
+    public void requestRerun(JobKey key) {
+        Objects.requireNonNull(key, "key");
+        inTransaction("ask for a rerun of " + key.name(), c -> {
+            if (insertIgnoringDuplicate(c, "INSERT INTO sandflow_jobs (name, sha256, state, attempts, rerun)"
+                    + " VALUES (?, ?, 'PENDING', 0, TRUE)", key.name(), key.sha256()) == 1) {
+                return null;
+            }
+            executeUpdate(c, "UPDATE sandflow_jobs SET rerun = TRUE WHERE name = ? AND sha256 = ?", key.name(),
+                    key.sha256());
+            // A running or waiting job keeps its state: it runs anyway, and now replaces the result when it ends
+            executeUpdate(c, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL, lease_until = NULL,"
+                    + " attempts = 0, fence_token = fence_token + 1 WHERE name = ? AND sha256 = ?"
+                    + " AND state IN ('DONE', 'FAILED')", key.name(), key.sha256());
+            return null;
+        });
+    }
+
+    @Override
+    public boolean rerunRequested(long jobId) {
+        return withConnection("read the rerun mark of job " + jobId, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT rerun FROM sandflow_jobs WHERE id = ?")) {
+                bind(p, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
         });
     }
 
@@ -674,12 +751,19 @@ final class JdbcJobStore implements JobStore {
     }
 
     private <T> T inTransaction(String operation, Work<T> work) {
+        return inTransaction(operation, work, true);
+    }
+
+    /** As {@link #inTransaction(String, Work)}; not durable, the commit rides along with the next durable write. */
+    private <T> T inTransaction(String operation, Work<T> work, boolean durable) {
         return withConnection(operation, c -> {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
                 c.commit();
-                flush(c);
+                if (durable) {
+                    flush(c);
+                }
                 return result;
             } catch (SQLException | RuntimeException e) {
                 try {

@@ -101,6 +101,30 @@ public interface JobStore extends AutoCloseable {
      */
     void markDoneWithoutRun(JobKey key, String nodeId, String outputName);
 
+    /**
+     * Takes a result name for an input name, or names the input that holds it: the first input name to take a result
+     * name keeps it while it has a job that did not fail. Of two inputs that would share one result, exactly one gets
+     * it, however their nodes race; the other learns who has it, before its agent runs. Empty when the name is this
+     * input's.
+     */
+    Optional<String> reserveOutput(String inputName, String outputName);
+
+    /**
+     * Puts a DONE or FAILED job back to PENDING, with its attempts at zero, so that a claim takes it again; false,
+     * changing nothing, when the job changed since the claim answer that gave {@code fenceToken}.
+     */
+    boolean reopen(long jobId, long fenceToken);
+
+    /**
+     * Asks for one more run of this content of a file ({@code sandflow rerun}): its job, created when missing, is
+     * PENDING (a DONE or FAILED one is reopened) and marked so that its result replaces the one in the outbox even
+     * though the content did not change. The mark lasts until the job ends.
+     */
+    void requestRerun(JobKey key);
+
+    /** Whether the job was marked by {@link #requestRerun} and has not ended since. */
+    boolean rerunRequested(long jobId);
+
     Optional<JobRecord> find(JobKey key);
 
     /** Every job of that file name, one per content seen, oldest first. */

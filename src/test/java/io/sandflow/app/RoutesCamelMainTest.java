@@ -63,13 +63,15 @@ class RoutesCamelMainTest {
     @Test
     void everyRouteAndExternalStepHasAStableId() {
         assertThat(context.getRoutes()).extracting(r -> r.getRouteId())
-                .containsExactlyInAnyOrder("intake", "dispatch", "publish", "fail", "housekeeping", "observe");
+                .containsExactlyInAnyOrder("intake", "inbox-survey", "dispatch", "publish", "fail", "housekeeping",
+                        "observe");
         var model = ((org.apache.camel.model.ModelCamelContext) context);
         String dispatch = model.getRouteDefinition("dispatch").toString();
         assertThat(context.getProcessor("run-agent")).as("the agent call").isNotNull();
         assertThat(context.getProcessor("agent-breaker")).as("the circuit breaker").isNotNull();
         assertThat(context.getProcessor("agent-rate")).as("the rate limit").isNotNull();
         assertThat(context.getProcessor("write-result")).isNotNull();
+        assertThat(context.getProcessor("survey-inbox")).as("the inbox survey").isNotNull();
         assertThat(dispatch).contains("exec:sandflow-agent");
     }
 

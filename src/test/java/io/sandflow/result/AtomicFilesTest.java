@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -75,6 +76,81 @@ class AtomicFilesTest {
         assertThat(Files.readString(failed.resolve("data.json"))).isEqualTo("old");
         assertThat(Files.readString(moved)).isEqualTo("new");
         assertThat(names(inbox)).isEmpty();
+    }
+
+    @Test
+    void aNumberedNameStaysWithinTheFileSystemsLimit() throws Exception {
+        Path inbox = Files.createDirectory(dir.resolve("inbox"));
+        Path archive = Files.createDirectory(dir.resolve("archive"));
+        String name = "ع".repeat(125) + ".json";
+        AtomicFiles.moveInto(Files.writeString(inbox.resolve(name), "one"), archive);
+        Path second = AtomicFiles.moveInto(Files.writeString(inbox.resolve(name), "two"), archive);
+
+        assertThat(second.getFileName().toString()).endsWith("-1.json");
+        assertThat(second.getFileName().toString().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255);
+        assertThat(Files.readString(second)).isEqualTo("two");
+        assertThat(Files.readString(archive.resolve(name))).isEqualTo("one");
+    }
+
+    @Test
+    void replaceSwapsTheResultInOneStepAndKeepsThePreviousOne() throws Exception {
+        Path outbox = Files.createDirectory(dir.resolve("outbox"));
+        Path target = Files.writeString(outbox.resolve("a.result.json"), "old");
+        Object seen = AtomicFiles.fileKey(target);
+        Instant now = Instant.parse("2025-06-01T12:00:00Z");
+
+        AtomicFiles.Replacement done = AtomicFiles.replace(target, utf8("new"), seen, outbox.resolve(".previous"), now);
+
+        assertThat(done.published()).isTrue();
+        assertThat(Files.readString(target)).isEqualTo("new");
+        assertThat(done.kept()).isEqualTo(outbox.resolve(".previous/a.result.20250601T120000Z.json"));
+        assertThat(Files.readString(done.kept())).isEqualTo("old");
+        assertThat(names(outbox)).containsExactly(".previous", "a.result.json");
+    }
+
+    @Test
+    void replacementsWithinOneSecondKeepEveryPreviousResult() throws Exception {
+        Path outbox = Files.createDirectory(dir.resolve("outbox"));
+        Path target = Files.writeString(outbox.resolve("a.result.json"), "one");
+        Path keep = outbox.resolve(".previous");
+        Instant now = Instant.parse("2025-06-01T12:00:00Z");
+
+        AtomicFiles.replace(target, utf8("two"), AtomicFiles.fileKey(target), keep, now);
+        AtomicFiles.replace(target, utf8("three"), AtomicFiles.fileKey(target), keep, now);
+
+        assertThat(names(keep)).containsExactly("a.result.20250601T120000Z-1.json", "a.result.20250601T120000Z.json");
+        assertThat(Files.readString(keep.resolve("a.result.20250601T120000Z.json"))).isEqualTo("one");
+        assertThat(Files.readString(keep.resolve("a.result.20250601T120000Z-1.json"))).isEqualTo("two");
+        assertThat(Files.readString(target)).isEqualTo("three");
+    }
+
+    @Test
+    void replaceLeavesAResultThatIsNotTheOneExpected() throws Exception {
+        // What a node that lost its claim finds: the node that took the job over published meanwhile
+        Path outbox = Files.createDirectory(dir.resolve("outbox"));
+        Path target = Files.writeString(outbox.resolve("a.result.json"), "old");
+        Object seen = AtomicFiles.fileKey(target);
+        AtomicFiles.writeReplacing(target, utf8("the other node's"));
+
+        AtomicFiles.Replacement done = AtomicFiles.replace(target, utf8("stale"), seen, outbox.resolve(".previous"),
+                Instant.now());
+
+        assertThat(done.published()).isFalse();
+        assertThat(Files.readString(target)).isEqualTo("the other node's");
+        assertThat(names(outbox)).containsExactly("a.result.json");
+    }
+
+    @Test
+    void replaceWithNothingThereWritesOnce() throws Exception {
+        Path outbox = Files.createDirectory(dir.resolve("outbox"));
+        Path target = outbox.resolve("a.result.json");
+
+        AtomicFiles.Replacement done = AtomicFiles.replace(target, utf8("new"), "gone", outbox.resolve(".previous"),
+                Instant.now());
+
+        assertThat(done.published()).isTrue();
+        assertThat(done.kept()).isNull();
+        assertThat(Files.readString(target)).isEqualTo("new");
     }
 
     @Test

@@ -47,6 +47,45 @@ class OutputNamesTest {
     }
 
     @Test
+    void aNameWithinTheFileSystemsLimitIsKept() {
+        // 255 bytes each, the most a name may have
+        assertThat(OutputNames.resolve(null, "x".repeat(243) + ".json")).isEqualTo("x".repeat(243) + ".result.json");
+        assertThat(OutputNames.reportName("x".repeat(239) + ".json")).isEqualTo("x".repeat(239) + ".json.error.json");
+    }
+
+    @Test
+    void aLongerResultNameKeepsItsStartAndEndingAndFits() {
+        String name = "م".repeat(122) + ".json";
+        String result = OutputNames.resolve(null, name);
+
+        assertThat(OutputNames.utf8Length(result)).isLessThanOrEqualTo(OutputNames.MAX_NAME_BYTES);
+        assertThat(result).startsWith("م".repeat(100)).endsWith(".result.json").matches("(?s).*~[0-9a-f]{8}\\.result\\.json");
+        assertThat(OutputNames.resolve(null, name)).as("the same every time").isEqualTo(result);
+        assertThat(OutputNames.resolve(null, "م".repeat(121) + "ب.json")).as("another name, another result")
+                .isNotEqualTo(result);
+        assertThat(OutputNames.expand(null, name)).isEqualTo("م".repeat(122) + ".result.json");
+    }
+
+    @Test
+    void aLongerReportNameKeepsItsEnding() {
+        String name = "ب".repeat(120) + ".json";
+        String report = OutputNames.reportName(name);
+        assertThat(OutputNames.utf8Length(report)).isLessThanOrEqualTo(OutputNames.MAX_NAME_BYTES);
+        assertThat(report).matches("(?s)ب{100,}~[0-9a-f]{8}\\.error\\.json");
+    }
+
+    @Test
+    void shorteningNeverSplitsACharacter() {
+        // four-byte characters: a cut in the middle of one would leave invalid UTF-8
+        String name = "\uD83D\uDE00".repeat(70) + ".json";
+        String fitted = OutputNames.fit(name, ".json");
+        assertThat(OutputNames.utf8Length(fitted)).isLessThanOrEqualTo(OutputNames.MAX_NAME_BYTES);
+        assertThat(new String(fitted.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(fitted);
+        assertThat(fitted.codePoints().filter(cp -> cp >= 0xD800 && cp <= 0xDFFF).count()).as("no half pair").isZero();
+    }
+
+    @Test
     void anInputNamedDotDotCannotEscape() {
         assertThatThrownBy(() -> OutputNames.resolve("{name}", ".."))
                 .hasMessageStartingWith("sandflow.result.name");

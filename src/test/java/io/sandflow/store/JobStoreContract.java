@@ -332,6 +332,97 @@ abstract class JobStoreContract {
         assertThat(store.claim(key("new.txt"), "node-2", LONG_LEASE).status()).isEqualTo(Status.ALREADY_DONE);
     }
 
+    // ------------------------------------------------------------------------------------------------- results, reruns
+
+    @Test
+    void aResultNameBelongsToTheFirstInputThatTookItWhileItHasAJobThatDidNotFail() {
+        Claim a = store.claim(key("a.json"), "node-1", LONG_LEASE);
+        assertThat(store.reserveOutput("a.json", "a.result.json")).isEmpty();
+        assertThat(store.reserveOutput("a.json", "a.result.json")).as("its holder takes it again").isEmpty();
+        Claim upper = store.claim(key("a.JSON"), "node-2", LONG_LEASE);
+
+        assertThat(store.reserveOutput("a.JSON", "a.result.json")).contains("a.json");
+        assertThat(store.reserveOutput("a.JSON", "a.JSON.result.json")).isEmpty();
+
+        assertThat(store.fail(a.jobId(), a.fenceToken(), outcome("0", 0, 0, "bad input", FailureClass.PERMANENT)))
+                .isTrue();
+        assertThat(store.reserveOutput("a.JSON", "a.result.json")).as("a holder that only failed lets go").isEmpty();
+        assertThat(store.reserveOutput("a.json", "a.result.json")).contains("a.JSON");
+        assertThat(store.complete(upper.jobId(), upper.fenceToken(), done("0"))).isTrue();
+        assertThat(store.reserveOutput("a.json", "a.result.json")).contains("a.JSON");
+    }
+
+    @Test
+    void ofInputsRacingForOneResultNameExactlyOneGetsIt() throws Exception {
+        int racers = 6;
+        for (int i = 0; i < racers; i++) {
+            store.claim(key("in-" + i + ".json"), "node-" + i, LONG_LEASE);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        try {
+            CyclicBarrier start = new CyclicBarrier(racers);
+            List<Future<java.util.Optional<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                String name = "in-" + i + ".json";
+                answers.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return store.reserveOutput(name, "shared.result.json");
+                }));
+            }
+            List<java.util.Optional<String>> got = new ArrayList<>();
+            for (Future<java.util.Optional<String>> f : answers) {
+                got.add(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(got).filteredOn(java.util.Optional::isEmpty).hasSize(1);
+            int winner = got.indexOf(java.util.Optional.<String>empty());
+            assertThat(got).filteredOn(java.util.Optional::isPresent).extracting(java.util.Optional::get)
+                    .containsOnly("in-" + winner + ".json");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void reopenPutsAFinishedJobBackUnlessItChangedSince() {
+        Claim first = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        store.complete(first.jobId(), first.fenceToken(), done("0.5"));
+        Claim answer = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(answer.status()).isEqualTo(Status.ALREADY_DONE);
+
+        assertThat(store.reopen(answer.jobId(), answer.fenceToken())).isTrue();
+        assertThat(store.reopen(answer.jobId(), answer.fenceToken())).as("changed since that answer").isFalse();
+        assertThat(store.find(key("a.txt")).orElseThrow()).extracting(JobRecord::state, JobRecord::attempts)
+                .containsExactly(JobState.PENDING, 0);
+        Claim again = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(again.status()).isEqualTo(Status.CLAIMED);
+        assertThat(store.isOwner(first.jobId(), first.fenceToken())).isFalse();
+        assertThat(store.totalCostUsd()).isEqualByComparingTo("0.5");
+    }
+
+    @Test
+    void aRerunMarkLastsUntilTheJobEnds() {
+        store.requestRerun(key("new.txt"));
+        assertThat(store.find(key("new.txt")).orElseThrow().state()).isEqualTo(JobState.PENDING);
+        Claim fresh = store.claim(key("new.txt"), "node-1", LONG_LEASE);
+        assertThat(fresh.status()).isEqualTo(Status.CLAIMED);
+        assertThat(store.rerunRequested(fresh.jobId())).isTrue();
+        assertThat(store.park(fresh.jobId(), fresh.fenceToken(), "breaker open")).isTrue();
+        Claim resumed = store.claim(key("new.txt"), "node-1", LONG_LEASE);
+        assertThat(store.rerunRequested(resumed.jobId())).as("survives parking").isTrue();
+        assertThat(store.complete(resumed.jobId(), resumed.fenceToken(), done("0"))).isTrue();
+        assertThat(store.rerunRequested(resumed.jobId())).isFalse();
+
+        store.requestRerun(key("new.txt"));
+        assertThat(store.find(key("new.txt")).orElseThrow().state()).as("a done job is reopened")
+                .isEqualTo(JobState.PENDING);
+        Claim rerun = store.claim(key("new.txt"), "node-2", LONG_LEASE);
+        assertThat(rerun.status()).isEqualTo(Status.CLAIMED);
+        assertThat(store.rerunRequested(rerun.jobId())).isTrue();
+        assertThat(store.fail(rerun.jobId(), rerun.fenceToken(), outcome("0", 0, 0, "x", FailureClass.PERMANENT)))
+                .isTrue();
+        assertThat(store.rerunRequested(rerun.jobId())).isFalse();
+    }
+
     // ------------------------------------------------------------------------------------------------- retry
 
     @Test
