@@ -328,7 +328,14 @@ final class JdbcJobStore implements JobStore {
         String reason = a.reason() == null ? null : Text.fitBytes(a.reason(), Text.MAX_ERROR_BYTES);
         int transientCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.TRANSIENT ? 1 : 0;
         int invalidCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.INVALID_OUTPUT ? 1 : 0;
-        inTransaction("record attempt " + a.attempt() + " of job " + jobId, c -> {
+        // Three single-row statements, not flushed: the job's end, moments later, carries them to disk. The
+        // job's counts go first, as they are what keeps an input from retrying for ever.
+        withConnection("record attempt " + a.attempt() + " of job " + jobId, c -> {
+            executeUpdate(c, "UPDATE sandflow_jobs SET attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,"
+                            + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?,"
+                            + " output_tokens = output_tokens + ?, transient_failures = transient_failures + ?,"
+                            + " invalid_failures = invalid_failures + ? WHERE id = ?", a.attempt(), a.attempt(),
+                    a.costUsd(), a.inputTokens(), a.outputTokens(), transientCount, invalidCount, jobId);
             try (PreparedStatement p = c.prepareStatement("INSERT INTO sandflow_attempts (job_id, attempt,"
                     + " started_at, ended_at, exit_code, timed_out, failure_class, reason, cost_usd, input_tokens,"
                     + " output_tokens, node, sandbox) VALUES (?, ?, " + Dialect.nowPlusMillis() + ","
@@ -351,12 +358,6 @@ final class JdbcJobStore implements JobStore {
                 p.setString(12, Text.fitChars(a.sandbox(), 65536));
                 p.executeUpdate();
             }
-            executeUpdate(c, "UPDATE sandflow_jobs SET attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,"
-                            + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?,"
-                            + " output_tokens = output_tokens + ?, transient_failures = transient_failures + ?,"
-                            + " invalid_failures = invalid_failures + ? WHERE id = ?", a.attempt(), a.attempt(),
-                    a.costUsd(), a.inputTokens(), a.outputTokens(), transientCount, invalidCount, jobId);
-            // Totals after the job row, in the same order as a job's end, so that the two cannot deadlock
             if (a.costUsd().signum() != 0) {
                 addToTotal(c, TOTAL_COST, "NUMERIC(24, 8)", a.costUsd());
             }

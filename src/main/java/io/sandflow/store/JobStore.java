@@ -108,7 +108,8 @@ public interface JobStore extends AutoCloseable {
     /**
      * Records one finished agent run of the job in its history, adds its cost and tokens to the job and to the
      * store's totals, and, when it counts against the job's retries, to the job's count for its failure class.
-     * Not fenced: the run happened and was paid for even when the node's claim has gone stale meanwhile.
+     * Not fenced: the run happened and was paid for even when the node's claim has gone stale meanwhile. Not
+     * flushed either: the job's next durable write (its end) carries it to disk.
      */
     void recordAttempt(long jobId, AttemptOutcome attempt);
 
