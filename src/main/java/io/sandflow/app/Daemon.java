@@ -74,6 +74,8 @@ final class Daemon {
                 public void beforeStart(BaseMainSupport m) {
                     // The store opened while Camel built the routes; they start consuming only once it is open
                     engine.store();
+                    // Whatever an earlier run left there, this one starts with its breaker closed
+                    camel.recordBreaker();
                     LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
                             once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
                             engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
@@ -83,7 +85,8 @@ final class Daemon {
                 main.addMainListener(new MainListenerSupport() {
                     @Override
                     public void afterStart(BaseMainSupport m) {
-                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(), maxWait);
+                        DrainWatch watch = new DrainWatch(main, engine, camel.progress(), camel.breaker(),
+                                camel.backoffs(), maxWait);
                         camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
                         // and right after each job, so that the last one ends the run at once, not at the next tick
                         // (the exchange leaves Camel's in-flight list just after this event: hence the few ms)
@@ -100,6 +103,7 @@ final class Daemon {
             main.run();
             camel.control().shutdownNow();
             engine.runner.killAll();
+            camel.recordBreakerStopped();
         }
         return exitCode;
     }
@@ -110,16 +114,18 @@ final class Daemon {
         private final Engine engine;
         private final Progress progress;
         private final Breaker breaker;
+        private final Backoffs backoffs;
         private final Duration maxWait;
         private final Pattern include;
         private Instant stalledSince;
         private boolean finished;
 
-        DrainWatch(Main main, Engine engine, Progress progress, Breaker breaker, Duration maxWait) {
+        DrainWatch(Main main, Engine engine, Progress progress, Breaker breaker, Backoffs backoffs, Duration maxWait) {
             this.main = main;
             this.engine = engine;
             this.progress = progress;
             this.breaker = breaker;
+            this.backoffs = backoffs;
             this.maxWait = maxWait;
             this.include = Pattern.compile(settings.get("sandflow.include"));
         }
@@ -137,6 +143,11 @@ final class Daemon {
             }
             if (inflight == 0 && !anyFileWaiting()) {
                 finish(progress.failed() > 0 ? SOME_FAILED : OK, "the inbox is drained");
+                return;
+            }
+            if (breaker.state() == CircuitBreaker.State.CLOSED && backoffs.anyWaiting()) {
+                // A job waiting out its backoff runs again by itself: the batch is not stalled
+                stalledSince = null;
                 return;
             }
             if (stalledSince == null) {

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code pollStrategy}): how many files the file consumer examined, poll by poll. A poll must stay O(batch) however
  * many files the inbox holds and however many jobs finished before (issue 8); this is the number that shows it,
  * as a count rather than a time, so a loaded machine cannot blur it. The filter passes over files another node is
- * running ({@link ClaimedElsewhere}); the include pattern, hidden files and the in-progress check stay Camel's.
+ * running ({@link ClaimedElsewhere}) and files whose jobs wait out a backoff ({@link Backoffs}), and asks the
+ * {@link IntakeGate} (which offers one file per poll while a half-open breaker probes); the include pattern, hidden
+ * files and the in-progress check stay Camel's.
  */
 public final class IntakeWatch implements GenericFileFilter<File>, PollingConsumerPollStrategy {
 
@@ -33,10 +35,14 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
 
     private final ClaimedElsewhere claimedElsewhere;
     private final InProgressFiles inProgress;
+    private final Backoffs backoffs;
+    private final IntakeGate gate;
 
-    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress) {
+    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress, Backoffs backoffs, IntakeGate gate) {
         this.claimedElsewhere = claimedElsewhere;
         this.inProgress = inProgress;
+        this.backoffs = backoffs;
+        this.gate = gate;
         LAST.set(this);
     }
 
@@ -47,19 +53,23 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     @Override
     public boolean accept(GenericFile<File> file) {
         examinedThisPoll.incrementAndGet();
-        return !claimedElsewhere.skip(file.getFileNameOnly());
+        String name = file.getFileNameOnly();
+        return !claimedElsewhere.skip(name) && !backoffs.skip(name) && gate.offer(name);
     }
 
     @Override
     public boolean begin(Consumer consumer, Endpoint endpoint) {
         examinedThisPoll.set(0);
         claimedElsewhere.purge();
+        backoffs.purge();
+        gate.pollStarted();
         return true;
     }
 
     @Override
     public void commit(Consumer consumer, Endpoint endpoint, int polledMessages) {
         long n = examinedThisPoll.getAndSet(0);
+        gate.pollEnded();
         if (polls.getAndIncrement() == 0) {
             // The first poll also walks the whole inbox once, when Camel's read lock clears stale lock files at
             // start: a one-off, kept apart so that it does not stand for every poll.

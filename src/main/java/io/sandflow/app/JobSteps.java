@@ -33,28 +33,39 @@ public final class JobSteps {
 
     private final ClaimedElsewhere claimedElsewhere;
     private final IntakeGate gate;
+    private final Backoffs backoffs;
 
-    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate) {
+    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate,
+             Backoffs backoffs) {
         this.engine = engine;
         this.progress = progress;
         this.standing = standing;
         this.claimedElsewhere = claimedElsewhere;
         this.gate = gate;
+        this.backoffs = backoffs;
     }
 
     /**
-     * Claims the job for this node. A file whose output already exists, or whose name and content already
-     * finished, is moved out of the way without running; a file another node holds is left alone.
+     * Claims the job for this node, with the attempts it has used so far. A file whose output already exists, or
+     * whose name and content already finished, is moved out of the way without running; a file another node holds,
+     * or whose job waits out a backoff, is left alone.
      */
     public void claim(Exchange exchange) throws IOException {
         Path file = Path.of(exchange.getIn().getHeader("CamelFileAbsolutePath", String.class));
         Job job = new Job(file);
         exchange.setProperty(Job.PROPERTY, job);
         exchange.setProperty(RUNNABLE, false);
-        if (!gate.isOpen()) {
-            // Queued before intake paused: left in the inbox untouched, unclaimed and unlogged, for a later poll
+        if (!gate.admit(job.name)) {
+            // Queued before intake paused, or while another job probes: left in the inbox untouched, unclaimed and
+            // unlogged, for a later poll
             return;
         }
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                gate.finished(job.name);
+            }
+        });
         if (!Files.isRegularFile(file)) {
             return;
         }
@@ -69,6 +80,9 @@ public final class JobSteps {
             case CLAIMED -> {
                 job.jobId = claim.jobId();
                 job.fenceToken = claim.fenceToken();
+                job.attempt = claim.attempts();
+                job.transientFailures = claim.transientFailures();
+                job.invalidFailures = claim.invalidFailures();
                 if (Files.exists(engine.outbox.resolve(job.outputName))) {
                     // The seed's resume rule: an output already in the outbox means this input is done. Checked
                     // under the claim, so that a node finishing the same job right now is never second-guessed.
@@ -100,6 +114,11 @@ public final class JobSteps {
             case BUSY -> {
                 claimedElsewhere.remember(job.name);
                 LOG.debug("{}: another node holds this job", job.name);
+            }
+            case NOT_DUE -> {
+                // Another node's backoff, or this node's from before a restart: skipped until due, not asked again
+                backoffs.waitFor(job.name, claim.dueIn());
+                LOG.debug("{}: waits out its backoff for {}", job.name, AttemptSteps.human(claim.dueIn()));
             }
         }
     }
