@@ -266,7 +266,7 @@ public final class AttemptSteps {
         JobBackoffException backoff = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, JobBackoffException.class);
         engine.store().retryLater(job.jobId, job.fenceToken, backoff.waitFor(),
                 redactor.redact(backoff.failure().reason()));
-        backoffs.waitFor(job.name, backoff.waitFor());
+        backoffs.waitFor(job.inboxFile, backoff.waitFor());
     }
 
     /** The attempt's row in the job's history, once: its outcome, cost and tokens, and whether it spent a retry. */

@@ -1,52 +1,96 @@
 package io.sandflow.app;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Inbox files whose jobs wait out a backoff, each until it is due (bean {@code backoffs}). The intake's filter
- * passes over them, as it does over files another node holds ({@link ClaimedElsewhere}), so that a waiting file
- * costs neither a worker nor a claim in the store on every poll; once due, the intake route sends the file ahead of
- * the files queued behind it ({@link #isRetry}). The store keeps the authoritative not-before time: a file this map
- * does not know (after a restart, or another node's backoff) is claimed once, comes back not due, and is
+ * Inbox files whose jobs wait out a backoff. The intake's filter passes over them, as it does over files another
+ * node holds ({@link ClaimedElsewhere}), so that a waiting file costs neither a worker nor a claim in the store on
+ * every poll. When one is due it is handed to the {@code retries} route at once, ahead of the files queued behind
+ * the intake, rather than at the intake's next poll. The store keeps the authoritative not-before time: a file
+ * this map does not know (after a restart, or another node's backoff) is claimed once, comes back not due, and is
  * remembered here.
  */
-public final class Backoffs {
+final class Backoffs {
 
-    /** A due file not taken by any poll for this long has left the inbox: its entry goes. */
-    private static final long FORGET_AFTER_MS = Duration.ofMinutes(10).toMillis();
+    private static final Logger LOG = LoggerFactory.getLogger("sandflow.intake");
 
-    private final Map<String, Long> dueAt = new ConcurrentHashMap<>();
+    /** One waiting file: where it is, and whether it has been handed on (then the intake still passes over it). */
+    private static final class Entry {
+        final Path file;
+        volatile boolean dispatched;
 
-    /** The job of this inbox file may not run again for {@code wait}. */
-    void waitFor(String name, Duration wait) {
-        dueAt.put(name, System.currentTimeMillis() + Math.max(0, wait.toMillis()));
+        Entry(Path file) {
+            this.file = file;
+        }
     }
 
-    /** Whether the file's job still waits out its backoff. */
+    private final Map<String, Entry> waiting = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private volatile Consumer<Path> dispatcher = file -> {
+        throw new IllegalStateException("no retries route yet");
+    };
+
+    Backoffs(ScheduledExecutorService timer) {
+        this.timer = timer;
+    }
+
+    /** Where a due file goes: the retries route. */
+    void dispatchWith(Consumer<Path> dispatcher) {
+        this.dispatcher = dispatcher;
+    }
+
+    /** The job of this inbox file may not run again for {@code wait}; it is handed on when that has passed. */
+    void waitFor(Path file, Duration wait) {
+        String name = file.getFileName().toString();
+        Entry entry = new Entry(file);
+        waiting.put(name, entry);
+        try {
+            timer.schedule(() -> dispatch(name, entry), Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // Sandflow is stopping: the store keeps the not-before time for the next start
+            waiting.remove(name, entry);
+        }
+    }
+
+    private void dispatch(String name, Entry entry) {
+        if (waiting.get(name) != entry) {
+            return;
+        }
+        entry.dispatched = true;
+        try {
+            dispatcher.accept(entry.file);
+        } catch (RuntimeException e) {
+            // Not handed on (Camel is stopping, say): the intake takes the file at a later poll instead
+            waiting.remove(name, entry);
+            LOG.debug("{}: its retry goes through the intake instead: {}", name, e.toString());
+        }
+    }
+
+    /** Whether the intake passes over this file: its job waits out a backoff, or has just been handed on. */
     boolean skip(String name) {
-        Long due = dueAt.get(name);
-        return due != null && due > System.currentTimeMillis();
+        return waiting.containsKey(name);
     }
 
-    /**
-     * Whether this file, taken by a poll, is a job whose backoff has ended (asked once per file a poll takes; the
-     * answer is forgotten): the intake route then gives it a worker ahead of the queue.
-     */
-    public boolean isRetry(String name) {
-        return name != null && dueAt.remove(name) != null;
+    /** The job of this file ended its run, however: a retry handed on is the intake's business again. */
+    void done(String name) {
+        Entry entry = waiting.get(name);
+        if (entry != null && entry.dispatched) {
+            waiting.remove(name, entry);
+        }
     }
 
-    /** Whether any job still waits for its backoff: the batch is not stalled while one does. */
+    /** Whether any job waits for its backoff: the batch is not stalled while one does. */
     boolean anyWaiting() {
-        long now = System.currentTimeMillis();
-        return dueAt.values().stream().anyMatch(due -> due > now);
-    }
-
-    /** Drops the entries of files long due that no poll took (they left the inbox); called once per poll. */
-    void purge() {
-        long before = System.currentTimeMillis() - FORGET_AFTER_MS;
-        dueAt.values().removeIf(due -> due < before);
+        return !waiting.isEmpty();
     }
 }

@@ -61,7 +61,6 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     public boolean begin(Consumer consumer, Endpoint endpoint) {
         examinedThisPoll.set(0);
         claimedElsewhere.purge();
-        backoffs.purge();
         gate.pollStarted();
         return true;
     }

@@ -55,17 +55,18 @@ public final class JobSteps {
         Job job = new Job(file);
         exchange.setProperty(Job.PROPERTY, job);
         exchange.setProperty(RUNNABLE, false);
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                gate.finished(job.name);
+                backoffs.done(job.name);
+            }
+        });
         if (!gate.admit(job.name)) {
             // Queued before intake paused, or while another job probes: left in the inbox untouched, unclaimed and
             // unlogged, for a later poll
             return;
         }
-        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange done) {
-                gate.finished(job.name);
-            }
-        });
         if (!Files.isRegularFile(file)) {
             return;
         }
@@ -117,7 +118,7 @@ public final class JobSteps {
             }
             case NOT_DUE -> {
                 // Another node's backoff, or this node's from before a restart: skipped until due, not asked again
-                backoffs.waitFor(job.name, claim.dueIn());
+                backoffs.waitFor(file, claim.dueIn());
                 LOG.debug("{}: waits out its backoff for {}", job.name, AttemptSteps.human(claim.dueIn()));
             }
         }

@@ -36,8 +36,8 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final Progress progress;
     private final Standing standing;
     private final IntakeGate gate = new IntakeGate();
-    /** Inbox files whose jobs wait out a backoff: the intake passes over them until due. */
-    private final Backoffs backoffs = new Backoffs();
+    /** Inbox files whose jobs wait out a backoff: the intake passes over them, the retries route takes them when due. */
+    private final Backoffs backoffs;
     /** Sandflow's meters; the Prometheus registry Camel scrapes joins it in {@link #configure}. */
     private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
     private final Metrics metrics = new Metrics(meters);
@@ -54,6 +54,7 @@ public class SandflowConfiguration implements CamelConfiguration {
             t.setDaemon(true);
             return t;
         });
+        this.backoffs = new Backoffs(control);
     }
 
     Engine engine() {
@@ -96,7 +97,10 @@ public class SandflowConfiguration implements CamelConfiguration {
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);
         registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress, backoffs, gate));
-        registry.bind("backoffs", backoffs);
+        // A due retry is queued for the retries route (seda: the sender does not wait for the job)
+        org.apache.camel.ProducerTemplate retries = context.createProducerTemplate();
+        backoffs.dispatchWith(file -> retries.sendBodyAndHeader("seda:retry", null, "CamelFileAbsolutePath",
+                file.toAbsolutePath().toString()));
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());

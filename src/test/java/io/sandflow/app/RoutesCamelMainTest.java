@@ -63,7 +63,8 @@ class RoutesCamelMainTest {
     @Test
     void everyRouteAndExternalStepHasAStableId() {
         assertThat(context.getRoutes()).extracting(r -> r.getRouteId())
-                .containsExactlyInAnyOrder("intake", "dispatch", "publish", "fail", "housekeeping", "observe");
+                .containsExactlyInAnyOrder("intake", "retries", "dispatch", "publish", "fail", "housekeeping",
+                        "observe");
         var model = ((org.apache.camel.model.ModelCamelContext) context);
         String dispatch = model.getRouteDefinition("dispatch").toString();
         assertThat(context.getProcessor("run-agent")).as("the agent call").isNotNull();
