@@ -6,7 +6,9 @@
 #
 # What runs: a fresh folder under ${BENCH_TMP:-/tmp} with GOOD inputs (default 80) answered by the stand-in agent
 # after STANDIN_DELAY=0.2 s, plus 3 inputs whose agent always hangs (stand-in `hang`) and 3 whose agent always
-# exits 1 with no output (stand-in `crash`, also after the 0.2 s delay), spread through the batch in name order.
+# exits 1 with no output (stand-in `crash`, also after the 0.2 s delay). LAYOUT=spread (default) names them all
+# in-NNN.json with the poison evenly spread through the batch in name order (the last hang at about three
+# quarters); LAYOUT=grouped names them crash-N, good-NNN and hang-N, so the crashes run first and the hangs last.
 # `run --once` with 2 workers, no sandbox, rate limit off, sandflow.agent.timeout=2s,
 # sandflow.retry.max-attempts=3, sandflow.retry.backoff.initial=1s, and the shipped breaker settings.
 #
@@ -20,7 +22,8 @@
 # Wall time is from launching `bin/sandflow` to its exit (JVM start-up and shutdown included); "drain" is from the
 # first agent start (STANDIN_LOG, epoch ms) to the exit. The bar: wall time at most 1.5x the nominal ideal.
 #
-# Environment: GOOD (default 80), BENCH_TMP, SKIP_BUILD, EXTRA (more -Dkey=value settings, space-separated).
+# Environment: GOOD (default 80), LAYOUT (spread|grouped), BENCH_TMP, SKIP_BUILD, EXTRA (more -Dkey=value
+#              settings, space-separated).
 # Needs: java 17, mvn (offline repo filled), bash, awk.
 set -euo pipefail
 
@@ -49,20 +52,28 @@ mkdir -p "$w/inbox" "$w/bin" "$w/state"
 cp "$standin_src" "$w/bin/standin-agent.sh"
 chmod +x "$w/bin/standin-agent.sh"
 
-# GOOD + 6 inputs named in-000..; the poison ones evenly spread, hang and crash in turn
-total=$((GOOD + 6))
-step=$((total / 6))
+input() { printf '{"standin": "%s", "Name": "%s"}\n' "$2" "$1" > "$w/inbox/$1"; }
 poison=()
-for ((i = 0; i < total; i++)); do
-    name=$(printf 'in-%03d.json' "$i")
-    behaviour=success
-    if (( i % step == step / 2 && ${#poison[@]} < 6 )); then
-        if (( ${#poison[@]} % 2 == 0 )); then behaviour=hang; else behaviour=crash; fi
-        poison+=("$name")
-    fi
-    printf '{"standin": "%s", "Name": "%s"}\n' "$behaviour" "$name" > "$w/inbox/$name"
-done
-echo "inputs: $GOOD good, poison: ${poison[*]}"
+if [[ ${LAYOUT:-spread} == grouped ]]; then
+    for ((i = 1; i <= GOOD; i++)); do input "$(printf 'good-%03d.json' "$i")" success; done
+    for i in 1 2 3; do
+        input "crash-$i.json" crash; input "hang-$i.json" hang; poison+=("crash-$i.json" "hang-$i.json")
+    done
+else
+    # GOOD + 6 inputs named in-000..; the poison ones evenly spread, hang and crash in turn
+    total=$((GOOD + 6))
+    step=$((total / 6))
+    for ((i = 0; i < total; i++)); do
+        name=$(printf 'in-%03d.json' "$i")
+        behaviour=success
+        if (( i % step == step / 2 && ${#poison[@]} < 6 )); then
+            if (( ${#poison[@]} % 2 == 0 )); then behaviour=hang; else behaviour=crash; fi
+            poison+=("$name")
+        fi
+        input "$name" "$behaviour"
+    done
+fi
+echo "inputs: $GOOD good, layout ${LAYOUT:-spread}, poison: ${poison[*]}"
 
 cmd=("$here/bin/sandflow" -C "$w"
     -Dsandflow.agent.command="$w/bin/standin-agent.sh"
