@@ -158,4 +158,44 @@ class OpenBreakerTest {
                     .allSatisfy(r -> assertThat(r.state()).isIn(JobState.PARKED, JobState.PENDING));
         }
     }
+
+    /**
+     * During an outage the first input by name crashes on its own. As a half-open probe its crash spends its own
+     * retries and leaves the breaker half-open for the next input, which finds the outage and reopens it: the
+     * crashing input ends in failed/ after exactly its retries while the outage lasts, and nothing else fails.
+     */
+    @Test
+    void aProbeThatFailsForItsInputSpendsItsRetriesAndTheNextInputProbes() throws Exception {
+        Workdir work = new Workdir(dir);
+        work.set("sandflow.workers", Integer.toString(WORKERS))
+                .set("sandflow.breaker.min-calls", Integer.toString(MIN_CALLS))
+                .set("sandflow.breaker.window", Integer.toString(MIN_CALLS))
+                .set("sandflow.breaker.open-for", "500ms")
+                .set("sandflow.retry.max-attempts", "3")
+                .set("sandflow.once.max-wait", "60s");
+        Path outage = Files.createFile(work.state.resolve("outage"));
+        work.ask("a-crash.json", "crash");
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String name = String.format("o-%02d.json", i);
+            names.add(name);
+            work.ask(name, "outage");
+        }
+
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(work::runOnce);
+        await("the crashing input fails while the outage lasts").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> Files.exists(work.failed().resolve("a-crash.json.error.json")) || run.isDone());
+        assertThat(run).isNotDone();
+        List<String> failedDuringOutage = work.names(work.failed());
+        long crashRuns = work.agentCalls("a-crash.json");
+        Files.delete(outage);
+        int exit = run.get(60, TimeUnit.SECONDS);
+
+        assertThat(crashRuns).as("the crashing input's runs").isEqualTo(3);
+        assertThat(work.report("a-crash.json").path("attempts").asInt()).isEqualTo(3);
+        assertThat(failedDuringOutage).containsExactly("a-crash.json", "a-crash.json.error.json");
+        assertThat(exit).as("one input failed").isEqualTo(1);
+        assertThat(work.names(work.outbox())).hasSize(names.size());
+    }
 }
