@@ -25,6 +25,7 @@
 #   usage-limit           is_error, "You've hit your session limit · resets 3:45pm", rc 1
 #   connection            is_error, "API Error: Unable to connect to API (ConnectionRefused)", rc 1
 #   empty                 prints nothing, rc 0
+#   crash                 prints nothing at all (stdout and stderr), rc 1: a crash without an API error
 #   hang                  never answers (becomes a single `sleep infinity`)
 #   hang-with-child       starts `sleep 3000 &`, records its pid, then never answers
 #   fork-child            starts `sleep 3000 &`, records its pid, succeeds at once; the child
@@ -226,6 +227,8 @@ case $behaviour in
         emit_api_error null 'API Error: Unable to connect to API (ConnectionRefused)' ;;
     empty)
         exit 0 ;;
+    crash)
+        exit 1 ;;
     hang)
         exec sleep infinity ;;
     hang-with-child)

@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
  * Decides what one agent run's outcome means for the job: success, or which {@link FailureClass}. The exit code is
  * 0 or 1 and stderr is usually empty, so the envelope ({@code is_error}, {@code subtype}, {@code api_error_status}
  * and the text) is what decides. Whether a success carries a usable result is the result package's question.
+ * Each failure also says whose it is: API error statuses, connection failures, auth and usage limits are the
+ * service's (the circuit breaker counts them); timeouts, crashes without an API error and unusable answers are
+ * the input's own.
  */
 public final class OutcomeClassifier {
 
@@ -56,6 +59,8 @@ public final class OutcomeClassifier {
     }
 
     public Verdict classify(int exitCode, boolean timedOut, Envelope env) {
+        // A hang, a crash without an API error, an unreadable answer: this input's own failures, which spend its
+        // retries but say nothing about the service (another input may run fine meanwhile)
         if (timedOut) {
             return Verdict.failure(FailureClass.TRANSIENT,
                     "the agent timed out after " + human(timeout) + " and was stopped.");
@@ -86,7 +91,7 @@ public final class OutcomeClassifier {
                 return Verdict.failure(FailureClass.INVALID_OUTPUT,
                         "the agent never produced output matching the schema" + quoted + ".");
             case "error_max_budget_usd":
-                return Verdict.failure(FailureClass.SYSTEMIC,
+                return Verdict.serviceFailure(FailureClass.SYSTEMIC,
                         "the agent hit the budget cap (sandflow.agent.max-budget-usd)" + quoted + ".");
             default:
                 break;
@@ -107,21 +112,22 @@ public final class OutcomeClassifier {
             return Verdict.failure(FailureClass.PERMANENT, "the API rejected the request (400)" + quoted + ".");
         }
         if (status != null && (status == 429 || status == 529 || (status >= 500 && status <= 599))) {
-            return Verdict.failure(FailureClass.TRANSIENT, "the API failed with " + status + quoted + ".");
+            return Verdict.serviceFailure(FailureClass.TRANSIENT, "the API failed with " + status + quoted + ".");
         }
         if (status == null && OVERLOADED.matcher(text).find()) {
-            return Verdict.failure(FailureClass.TRANSIENT, "the API is overloaded (529)" + quoted + ".");
+            return Verdict.serviceFailure(FailureClass.TRANSIENT, "the API is overloaded (529)" + quoted + ".");
         }
         if (NETWORK.matcher(text).find()) {
-            return Verdict.failure(FailureClass.TRANSIENT, "the agent could not reach the API" + quoted + ".");
+            return Verdict.serviceFailure(FailureClass.TRANSIENT, "the agent could not reach the API" + quoted + ".");
         }
         // Anything else: the CLI reports API and network trouble this way (subtype "success", is_error true), so
         // an unknown error is most likely passing. A retry is bounded, and if the error is really permanent the
         // job ends in failed/ with this text in its report. Parking (systemic) would stop all intake on a guess,
-        // and invalid-output would feed the agent a complaint about its answer that it cannot act on.
+        // and invalid-output would feed the agent a complaint about its answer that it cannot act on. For the same
+        // reason it counts toward the breaker, which needs several distinct jobs failing before it opens.
         String what = subtype.isEmpty() || subtype.equals("success") ? "" : " (" + subtype + ")";
         String why = status == null ? "" : " with status " + status;
-        return Verdict.failure(FailureClass.TRANSIENT, "the agent reported an error" + what + why
+        return Verdict.serviceFailure(FailureClass.TRANSIENT, "the agent reported an error" + what + why
                 + (quoted.isEmpty() ? " without saying why" : quoted) + ".");
     }
 

@@ -1,44 +1,53 @@
 package io.sandflow.app;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.agent.Envelope;
 import io.sandflow.agent.EnvelopeParser;
 import io.sandflow.agent.OutcomeClassifier;
+import io.sandflow.agent.Redactor;
 import io.sandflow.agent.Verdict;
 import io.sandflow.job.FailureClass;
+import io.sandflow.job.FailureScope;
+import io.sandflow.job.JobBackoffException;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobParkedException;
 import io.sandflow.process.ProcessOutcome;
 import io.sandflow.process.ProcessSpec;
+import io.sandflow.store.AttemptOutcome;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * One attempt of a job (bean {@code attempts}): build it, read what the agent returned, and decide what a
- * failed attempt leads to. Transient and systemic failures are thrown inside the circuit breaker so that it
- * counts them; an unusable answer is thrown after it, since the API itself worked.
+ * One attempt of a job (bean {@code attempts}): build it, read what the agent returned, record it in the job's
+ * history, and decide what a failed attempt leads to. Failures are thrown inside the circuit breaker, which counts
+ * only the service's (see {@link Breaker}); an unusable answer is thrown after it, since the API itself worked.
  */
 public final class AttemptSteps {
 
     static final String AGAIN = "sandflowAgain";
-    static final String BACKOFF = "sandflowBackoffMillis";
     private static final String PENDING_FAILURE = "sandflowPendingFailure";
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.attempt");
 
     private final Engine engine;
     private final Breaker breaker;
     private final OutcomeClassifier classifier;
+    private final Redactor redactor;
+    private final Backoffs backoffs;
 
-    AttemptSteps(Engine engine, Breaker breaker, OutcomeClassifier classifier) {
+    AttemptSteps(Engine engine, Breaker breaker, OutcomeClassifier classifier, Redactor redactor, Backoffs backoffs) {
         this.engine = engine;
         this.breaker = breaker;
         this.classifier = classifier;
+        this.redactor = redactor;
+        this.backoffs = backoffs;
     }
 
     /** Renders the prompt for the next attempt and builds the process to run; the prompt becomes the body (stdin). */
@@ -51,8 +60,10 @@ public final class AttemptSteps {
         job.attempt++;
         job.outcome = null;
         job.envelope = null;
+        job.attemptCostUsd = BigDecimal.ZERO;
+        job.attemptInputTokens = 0;
+        job.attemptOutputTokens = 0;
         exchange.setProperty(AGAIN, false);
-        exchange.setProperty(BACKOFF, 0L);
         exchange.removeProperty(PENDING_FAILURE);
         // sandbox: out/ is the agent's; it is re-made, never cleaned through a link it may have become
         job.workspace.clearOut();
@@ -63,6 +74,7 @@ public final class AttemptSteps {
                 engine.maxOutputBytes, 8 * 1024);
         exchange.getIn().setBody(stdin);
         engine.store().attemptStarted(job.jobId, job.fenceToken, job.attempt, job.workspace.sandboxName());
+        job.attemptOpen = true;
         LOG.debug("{}: attempt {} in worker {}", job.name, job.attempt, job.workspace.index());
     }
 
@@ -80,8 +92,10 @@ public final class AttemptSteps {
     }
 
     /**
-     * Reads the envelope and throws the failures the breaker must count: transient and systemic ones.
-     * A systemic failure opens the breaker at once (until its reset time, when the agent named one).
+     * Reads the envelope and throws the failures the breaker is to see: transient and systemic ones, each marked
+     * as the service's or the input's (see {@link Breaker#judge}). A systemic failure opens the breaker at once
+     * (until its reset time, when the agent named one). An answer the service gave, usable or not, is a success
+     * for the breaker.
      */
     public void classify(Exchange exchange) {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
@@ -94,10 +108,12 @@ public final class AttemptSteps {
                 // The job holds this sandbox for life: park it so that its next lease picks a healthy one
                 throw new JobParkedException(sandboxFailure.get() + "; the sandbox is retired, the job waits", null);
             }
-            throw new JobFailure(FailureClass.TRANSIENT, sandboxFailure.get());
+            throw breaker.judge(job.jobId, new JobFailure(FailureClass.TRANSIENT, sandboxFailure.get(), null,
+                    FailureScope.SERVICE, null));
         }
         engine.pool().recordSuccess(job.workspace);
         if (outcome.stdoutTruncated()) {
+            breaker.answered(job.jobId);
             exchange.setProperty(PENDING_FAILURE, new JobFailure(FailureClass.INVALID_OUTPUT,
                     "the agent printed " + outcome.stdoutTotalBytes() + " bytes, more than sandflow.agent.max-output="
                             + engine.maxOutputBytes));
@@ -108,6 +124,7 @@ public final class AttemptSteps {
         account(job, envelope);
         Verdict verdict = classifier.classify(outcome.exitCode(), outcome.timedOut(), envelope);
         if (verdict.failureClass() == null) {
+            breaker.answered(job.jobId);
             return;
         }
         if (engine.stopping) {
@@ -119,21 +136,28 @@ public final class AttemptSteps {
             reason = "the agent ran longer than sandflow.agent.timeout=" + human(engine.agentTimeout)
                     + " and was killed with its process tree";
         }
-        JobFailure failure = new JobFailure(verdict.failureClass(), reason, verdict.retryNotBefore(), null);
+        JobFailure failure = new JobFailure(verdict.failureClass(), reason, verdict.retryNotBefore(), verdict.scope(),
+                null);
         switch (verdict.failureClass()) {
-            case TRANSIENT -> throw failure;
+            case TRANSIENT -> throw breaker.judge(job.jobId, failure);
             case SYSTEMIC -> {
                 breaker.openUntil(verdict.retryNotBefore(), reason);
                 throw failure;
             }
-            default -> exchange.setProperty(PENDING_FAILURE, failure);
+            default -> {
+                breaker.answered(job.jobId);
+                exchange.setProperty(PENDING_FAILURE, failure);
+            }
         }
     }
 
     private static void account(Job job, Envelope envelope) {
         if (envelope.totalCostUsd() != null) {
+            job.attemptCostUsd = envelope.totalCostUsd();
             job.costUsd = job.costUsd.add(envelope.totalCostUsd());
         }
+        job.attemptInputTokens = envelope.inputTokens();
+        job.attemptOutputTokens = envelope.outputTokens();
         job.inputTokens += envelope.inputTokens();
         job.outputTokens += envelope.outputTokens();
         job.turns += envelope.numTurns();
@@ -142,7 +166,10 @@ public final class AttemptSteps {
         }
     }
 
-    /** Takes the result from what the agent returned and validates it; an unusable answer is invalid output. */
+    /**
+     * Takes the result from what the agent returned and validates it; an unusable answer is invalid output. A
+     * valid result ends the attempt as a success in the job's history.
+     */
     public void extract(Exchange exchange) {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
         JobFailure pending = exchange.getProperty(PENDING_FAILURE, JobFailure.class);
@@ -161,34 +188,51 @@ public final class AttemptSteps {
                     "the result does not match the schema: " + String.join("; ", problems));
         }
         job.result = result;
+        recordAttempt(job, null, false);
     }
 
     /**
-     * Decides what a failed attempt leads to: another attempt (after a backoff for transient failures, with the
-     * problems fed back for invalid output), a parked job, or a permanent failure once retries are used up.
+     * Decides what a failed attempt leads to: another attempt with the problems fed back (invalid output), a
+     * backoff that gives the worker back (transient), a parked job (the service is down for everyone, or a
+     * systemic cause), or a permanent failure once the input's retries are used up. Only the input's own failures,
+     * and the service's while the breaker stays closed, spend the input's retries.
      */
     public void onFailure(Exchange exchange) {
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
         Exception caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         exchange.setProperty(AGAIN, false);
-        if (engine.stopping) {
-            throw JobParkedException.shutdown();
-        }
         if (caught instanceof CallNotPermittedException) {
+            // No agent ran: the attempt number goes back for the job's next run
+            job.attemptOpen = false;
+            job.attempt--;
+            engine.store().attemptStarted(job.jobId, job.fenceToken, job.attempt, job.workspace.sandboxName());
             throw new JobParkedException("the circuit breaker is open: " + breaker.reason(), breaker.openUntil());
         }
         if (caught instanceof JobParkedException parked) {
+            recordAttempt(job, new JobFailure(FailureClass.SYSTEMIC, parked.getMessage()), false);
             throw parked;
         }
         JobFailure failure = caught instanceof JobFailure jf ? jf
-                : new JobFailure(FailureClass.TRANSIENT, "the agent could not be run: " + caught.getMessage(), caught);
+                : new JobFailure(FailureClass.TRANSIENT, "the agent could not be run: " + caught.getMessage(), null,
+                FailureScope.SERVICE, caught);
         // sandbox: a reason may quote what the agent wrote; secrets are masked before the log, the store or a prompt
         failure = new JobFailure(failure.failureClass(), engine.redactor.redact(failure.reason()),
-                failure.retryNotBefore(), failure.getCause());
+                failure.retryNotBefore(), failure.scope(), failure.getCause());
+        if (engine.stopping) {
+            recordAttempt(job, failure, false);
+            throw JobParkedException.shutdown();
+        }
         job.failureClass = failure.failureClass();
         job.failureReason = failure.reason();
         switch (failure.failureClass()) {
             case TRANSIENT -> {
+                if (failure.scope() == FailureScope.SERVICE && breaker.state() != CircuitBreaker.State.CLOSED) {
+                    // Down for everyone: the job waits for the breaker and keeps its retries
+                    recordAttempt(job, failure, false);
+                    throw new JobParkedException("the circuit breaker is open: " + breaker.reason(),
+                            breaker.openUntil());
+                }
+                recordAttempt(job, failure, true);
                 job.transientFailures++;
                 if (job.transientFailures >= engine.retry.maxAttempts()) {
                     throw new JobFailure(FailureClass.PERMANENT, "gave up after " + job.transientFailures
@@ -196,10 +240,10 @@ public final class AttemptSteps {
                 }
                 Duration wait = engine.retry.backoff(job.transientFailures);
                 LOG.info("{}: attempt {} failed ({}); retrying in {}", job.name, job.attempt, failure.reason(), human(wait));
-                exchange.setProperty(BACKOFF, wait.toMillis());
-                exchange.setProperty(AGAIN, true);
+                throw new JobBackoffException(failure, wait);
             }
             case INVALID_OUTPUT -> {
+                recordAttempt(job, failure, true);
                 job.invalidFailures++;
                 job.previousError = failure.reason();
                 if (job.invalidFailures >= engine.retry.maxInvalidAttempts()) {
@@ -210,9 +254,42 @@ public final class AttemptSteps {
                         job.name, job.attempt, failure.reason());
                 exchange.setProperty(AGAIN, true);
             }
-            case SYSTEMIC -> throw new JobParkedException(failure.reason(), failure.retryNotBefore());
-            case PERMANENT -> throw failure;
+            case SYSTEMIC -> {
+                recordAttempt(job, failure, false);
+                throw new JobParkedException(failure.reason(), failure.retryNotBefore());
+            }
+            case PERMANENT -> {
+                recordAttempt(job, failure, false);
+                throw failure;
+            }
         }
+    }
+
+    /**
+     * A transient failure's backoff (the route's error handling, after {@link #onFailure}): the job goes back to
+     * pending in the store, not to be claimed before its backoff ends; its input stays in the inbox and its worker
+     * takes other jobs meanwhile.
+     */
+    public void backoff(Exchange exchange) {
+        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+        JobBackoffException backoff = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, JobBackoffException.class);
+        engine.store().retryLater(job.jobId, job.fenceToken, backoff.waitFor(),
+                redactor.redact(backoff.failure().reason()));
+        backoffs.waitFor(job.inboxFile, backoff.waitFor());
+    }
+
+    /** The attempt's row in the job's history, once: its outcome, cost and tokens, and whether it spent a retry. */
+    private void recordAttempt(Job job, JobFailure failure, boolean countsAgainstRetries) {
+        if (!job.attemptOpen) {
+            return;
+        }
+        job.attemptOpen = false;
+        ProcessOutcome o = job.outcome;
+        engine.store().recordAttempt(job.jobId, new AttemptOutcome(job.attempt, o == null ? Duration.ZERO : o.elapsed(),
+                o == null ? null : o.exitCode(), o != null && o.timedOut(),
+                failure == null ? null : failure.failureClass(),
+                failure == null ? null : redactor.redact(failure.reason()), countsAgainstRetries, job.attemptCostUsd,
+                job.attemptInputTokens, job.attemptOutputTokens, engine.nodeId, job.workspace.sandboxName()));
     }
 
     static String human(Duration d) {

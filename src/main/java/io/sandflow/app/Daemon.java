@@ -69,6 +69,8 @@ final class Daemon {
                 public void beforeStart(BaseMainSupport m) {
                     // The store opened while Camel built the routes; they start consuming only once it is open
                     engine.store();
+                    // Whatever an earlier run left there, this one starts with its breaker closed
+                    camel.recordBreaker();
                     LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
                             once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
                             engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
@@ -79,7 +81,7 @@ final class Daemon {
                     @Override
                     public void afterStart(BaseMainSupport m) {
                         DrainWatch watch = new DrainWatch(main, camel.inboxEntries(), camel.progress(),
-                                camel.breaker(), camel.gate(), maxWait);
+                                camel.breaker(), camel.gate(), camel.backoffs(), maxWait);
                         camel.control().scheduleWithFixedDelay(watch::check, 200, 200, TimeUnit.MILLISECONDS);
                         // and right after each job, so that the last one ends the run at once, not at the next tick
                         // (the exchange leaves Camel's in-flight list just after this event: hence the few ms)
@@ -96,6 +98,7 @@ final class Daemon {
             main.run();
             camel.shutdownExecutors();
             engine.runner.killAll();
+            camel.recordBreakerStopped();
         }
         return exitCode;
     }
@@ -107,17 +110,19 @@ final class Daemon {
         private final Progress progress;
         private final Breaker breaker;
         private final IntakeGate gate;
+        private final Backoffs backoffs;
         private final Duration maxWait;
         private Instant stalledSince;
         private boolean finished;
 
         DrainWatch(Main main, InboxEntries entries, Progress progress, Breaker breaker, IntakeGate gate,
-                   Duration maxWait) {
+                   Backoffs backoffs, Duration maxWait) {
             this.main = main;
             this.entries = entries;
             this.progress = progress;
             this.breaker = breaker;
             this.gate = gate;
+            this.backoffs = backoffs;
             this.maxWait = maxWait;
         }
 
@@ -126,7 +131,8 @@ final class Daemon {
                 return;
             }
             // Jobs only: the timer routes, which may wait on a store that is down, are neither work nor a stall
-            int inflight = main.getCamelContext().getInflightRepository().size("intake");
+            var inflights = main.getCamelContext().getInflightRepository();
+            int inflight = inflights.size("intake") + inflights.size("retries") + inflights.size("inbox-survey");
             if (inflight > 0 && breaker.state() == CircuitBreaker.State.CLOSED) {
                 // Jobs are running: neither drained nor stalled, and no need to look at the inbox (which may hold
                 // 100,000 files) five times a second
@@ -135,6 +141,11 @@ final class Daemon {
             }
             if (inflight == 0 && !anyFileWaiting()) {
                 finish(progress.failed() > 0 ? SOME_FAILED : OK, "the inbox is drained");
+                return;
+            }
+            if (breaker.state() == CircuitBreaker.State.CLOSED && gate.isOpen() && backoffs.anyWaiting()) {
+                // A job waiting out its backoff runs again by itself: the batch is not stalled
+                stalledSince = null;
                 return;
             }
             if (stalledSince == null) {

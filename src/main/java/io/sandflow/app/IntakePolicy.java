@@ -6,9 +6,9 @@ import org.apache.camel.support.RoutePolicySupport;
 import java.util.concurrent.Executor;
 
 /**
- * The intake route's policy (bean {@code intakePolicy}): suspends the inbox poller while the {@link IntakeGate} is
- * closed and resumes it when the gate opens. Only the poller stops: jobs already running finish, and the route
- * itself is never suspended, which would wait for them.
+ * The intake route's policy (bean {@code intakePolicy}): suspends the inbox poller while the {@link IntakeGate}
+ * admits no new job (closed, or its one probe is out) and resumes it when the gate admits one again. Only the
+ * poller stops: jobs already running finish, and the route itself is never suspended, which would wait for them.
  */
 final class IntakePolicy extends RoutePolicySupport {
 
@@ -26,12 +26,12 @@ final class IntakePolicy extends RoutePolicySupport {
     public void onInit(Route route) {
         super.onInit(route);
         this.route = route;
-        gate.onChange(open -> control.execute(this::follow));
+        gate.onAdmissionChange(() -> control.execute(this::follow));
     }
 
     @Override
     public void onStart(Route route) {
-        if (!gate.isOpen()) {
+        if (!gate.admitsNow()) {
             control.execute(this::follow);
         }
     }
@@ -42,9 +42,8 @@ final class IntakePolicy extends RoutePolicySupport {
         if (r == null || r.getConsumer() == null) {
             return;
         }
-        boolean open = gate.isOpen();
         try {
-            if (open) {
+            if (gate.admitsNow()) {
                 resumeOrStartConsumer(r.getConsumer());
             } else {
                 suspendOrStopConsumer(r.getConsumer());

@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code pollStrategy}): how many files the file consumer examined, poll by poll. A poll must stay O(batch) however
  * many files the inbox holds and however many jobs finished before (issue 8); this is the number that shows it,
  * as a count rather than a time, so a loaded machine cannot blur it. The filter takes the inputs
- * ({@link InboxEntries}: the include pattern, file types, links) and passes over files another node is running
- * ({@link ClaimedElsewhere}); the in-progress check stays Camel's.
+ * ({@link InboxEntries}: the include pattern, file types, links), passes over files another node is running
+ * ({@link ClaimedElsewhere}) and files whose jobs wait out a backoff ({@link Backoffs}), and asks the
+ * {@link IntakeGate} (which offers one file per poll while a half-open breaker probes); the in-progress check stays
+ * Camel's.
  */
 public final class IntakeWatch implements GenericFileFilter<File>, PollingConsumerPollStrategy {
 
@@ -35,11 +37,16 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
     private final ClaimedElsewhere claimedElsewhere;
     private final InProgressFiles inProgress;
     private final InboxEntries entries;
+    private final Backoffs backoffs;
+    private final IntakeGate gate;
 
-    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress, InboxEntries entries) {
+    IntakeWatch(ClaimedElsewhere claimedElsewhere, InProgressFiles inProgress, InboxEntries entries, Backoffs backoffs,
+                IntakeGate gate) {
         this.claimedElsewhere = claimedElsewhere;
         this.inProgress = inProgress;
         this.entries = entries;
+        this.backoffs = backoffs;
+        this.gate = gate;
         LAST.set(this);
     }
 
@@ -62,19 +69,22 @@ public final class IntakeWatch implements GenericFileFilter<File>, PollingConsum
         if (entry.kind() == InboxEntries.Kind.NEVER) {
             entries.noteNever(entry);
         }
-        return entry.kind() == InboxEntries.Kind.INPUT && !claimedElsewhere.skip(name);
+        return entry.kind() == InboxEntries.Kind.INPUT && !claimedElsewhere.skip(name) && !backoffs.skip(name)
+                && gate.offer(name);
     }
 
     @Override
     public boolean begin(Consumer consumer, Endpoint endpoint) {
         examinedThisPoll.set(0);
         claimedElsewhere.purge();
+        gate.pollStarted();
         return true;
     }
 
     @Override
     public void commit(Consumer consumer, Endpoint endpoint, int polledMessages) {
         long n = examinedThisPoll.getAndSet(0);
+        gate.pollEnded();
         if (polls.getAndIncrement() == 0) {
             // The first poll also walks the whole inbox once, when Camel's read lock clears stale lock files at
             // start: a one-off, kept apart so that it does not stand for every poll.

@@ -39,15 +39,23 @@ final class Job {
     Workspace workspace;
     Path stagedInput;
 
+    /** Attempts, transient failures and unusable answers over all the job's claims (the store keeps them). */
     int attempt;
     int transientFailures;
     int invalidFailures;
+    /** Set while an attempt has begun and its history row is not written yet. */
+    boolean attemptOpen;
+    /** The current attempt's spend and tokens, for its history row. */
+    BigDecimal attemptCostUsd = BigDecimal.ZERO;
+    long attemptInputTokens;
+    long attemptOutputTokens;
     String previousError = "";
     ProcessSpec spec;
     ProcessOutcome outcome;
     Envelope envelope;
     JsonNode result;
 
+    /** This claim's spend and tokens, for its progress line and report. */
     BigDecimal costUsd = BigDecimal.ZERO;
     long inputTokens;
     long outputTokens;

@@ -40,9 +40,10 @@ public final class JobSteps {
     private final IntakeGate gate;
     private final Surroundings surroundings;
     private final InboxEntries entries;
+    private final Backoffs backoffs;
 
     JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate,
-             Surroundings surroundings, InboxEntries entries) {
+             Surroundings surroundings, InboxEntries entries, Backoffs backoffs) {
         this.engine = engine;
         this.progress = progress;
         this.standing = standing;
@@ -50,6 +51,7 @@ public final class JobSteps {
         this.gate = gate;
         this.surroundings = surroundings;
         this.entries = entries;
+        this.backoffs = backoffs;
     }
 
     /**
@@ -63,16 +65,25 @@ public final class JobSteps {
      * seed's resume rule) and is moved out of the way without running.</li>
      * <li>The same name and content again: done before, it is archived without running, unless the result in the
      * outbox is a later content's, when it runs again; failed before, it goes back to failed/. A file another node
-     * holds is left alone.</li>
+     * holds is left alone, and so is one whose job waits out a backoff.</li>
      * </ul>
+     * A claimed job comes with the attempts it has used so far.
      */
     public void claim(Exchange exchange) throws IOException {
         Path file = Path.of(exchange.getIn().getHeader("CamelFileAbsolutePath", String.class));
         Job job = new Job(file);
         exchange.setProperty(Job.PROPERTY, job);
         exchange.setProperty(RUNNABLE, false);
-        if (!gate.isOpen()) {
-            // Queued before intake paused: left in the inbox untouched, unclaimed and unlogged, for a later poll
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                gate.finished(job.name);
+                backoffs.done(job.name);
+            }
+        });
+        if (!gate.admit(job.name)) {
+            // Queued before intake paused, or while another job probes: left in the inbox untouched, unclaimed and
+            // unlogged, for a later poll
             return;
         }
         InboxEntries.Entry entry = entries.classify(file);
@@ -137,6 +148,9 @@ public final class JobSteps {
     private void claimed(Exchange exchange, Job job, JobStore.Claim claim) throws IOException {
         job.jobId = claim.jobId();
         job.fenceToken = claim.fenceToken();
+        job.attempt = claim.attempts();
+        job.transientFailures = claim.transientFailures();
+        job.invalidFailures = claim.invalidFailures();
         Optional<String> holder = engine.store().reserveOutput(job.name, job.outputName);
         if (holder.isPresent()) {
             throw new JobFailure(FailureClass.PERMANENT, "its result would be " + job.outputName + ", which is "
@@ -188,6 +202,11 @@ public final class JobSteps {
                         InboxEntries.display(job.name));
                 job.ending = "skipped";
                 progress.finished(exchange);
+            }
+            case NOT_DUE -> {
+                // Another node's backoff, or this node's from before a restart: skipped until due, not asked again
+                backoffs.waitFor(job.inboxFile, claim.dueIn());
+                LOG.debug("{}: waits out its backoff for {}", job.name, AttemptSteps.human(claim.dueIn()));
             }
             default -> {
                 claimedElsewhere.remember(job.name);

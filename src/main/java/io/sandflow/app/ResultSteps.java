@@ -341,8 +341,9 @@ public final class ResultSteps {
         return engine.failed.resolve(OutputNames.reportName(job.name));
     }
 
+    /** Spend and tokens are not in it: each attempt's went to the store with the attempt (AttemptSteps). */
     private static JobOutcome outcome(Job job, FailureClass cls, String error) {
-        return new JobOutcome(job.attempt, Duration.between(job.started, Instant.now()), job.costUsd,
-                job.inputTokens, job.outputTokens, job.turns, job.sessionId, error, cls, job.outputName);
+        return new JobOutcome(job.attempt, Duration.between(job.started, Instant.now()), java.math.BigDecimal.ZERO,
+                0, 0, job.turns, job.sessionId, error, cls, job.outputName);
     }
 }

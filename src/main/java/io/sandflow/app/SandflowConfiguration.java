@@ -37,6 +37,8 @@ public class SandflowConfiguration implements CamelConfiguration {
     private final Standing standing;
     private final IntakeGate gate = new IntakeGate();
     private final InboxEntries inboxEntries;
+    /** Inbox files whose jobs wait out a backoff: the intake passes over them, the retries route takes them when due. */
+    private final Backoffs backoffs;
     /** Sandflow's meters; the Prometheus registry Camel scrapes joins it in {@link #configure}. */
     private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
     private final Metrics metrics = new Metrics(meters);
@@ -64,6 +66,7 @@ public class SandflowConfiguration implements CamelConfiguration {
             return t;
         });
         this.surroundings = new Surroundings(engine, gate);
+        this.backoffs = new Backoffs(control);
     }
 
     Engine engine() {
@@ -84,6 +87,10 @@ public class SandflowConfiguration implements CamelConfiguration {
 
     InboxEntries inboxEntries() {
         return inboxEntries;
+    }
+
+    Backoffs backoffs() {
+        return backoffs;
     }
 
     /** Runs housekeeping off the worker threads (pausing intake, the --once drain watch). */
@@ -108,31 +115,44 @@ public class SandflowConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
         ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
         registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate, surroundings,
-                inboxEntries));
+                inboxEntries, backoffs));
         registry.bind("attempts", new AttemptSteps(engine, breaker,
-                new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault())));
+                new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault()),
+                redactor, backoffs));
         registry.bind("results", new ResultSteps(engine, standing, redactor, surroundings));
         registry.bind("progress", progress);
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);
-        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress, inboxEntries));
+        registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress, inboxEntries, backoffs, gate));
         registry.bind("inboxEntries", inboxEntries);
         // Before intake starts, so that the first counts already leave out what will never be processed
         inboxEntries.survey();
+        // A due retry is queued for the retries route (seda: the sender does not wait for the job)
+        org.apache.camel.ProducerTemplate retries = context.createProducerTemplate();
+        backoffs.dispatchWith(file -> retries.sendBodyAndHeader("seda:retry", null, "CamelFileAbsolutePath",
+                file.toAbsolutePath().toString()));
         registry.bind("agentBinding", new AgentExec.Binding());
         registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
         registry.bind("intakePolicy", new IntakePolicy(gate, control));
         bindObservation(context, registry);
         surroundings.start(checks, engine.recheck);
+        // The breaker logs its own state changes: one line each
+        gate.selfLogging("breaker");
         breaker.onTransition(state -> {
             if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
                 gate.hold("breaker", "the circuit breaker is open until " + breaker.openUntil() + ": "
                         + breaker.reason());
+            } else if (state == CircuitBreaker.State.HALF_OPEN) {
+                gate.probe("breaker", "the circuit breaker is half-open: one job at a time probes the agent");
             } else {
                 gate.release("breaker");
             }
-            control.execute(() -> recordBreaker(state));
+            try {
+                control.execute(this::recordBreaker);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // the daemon is stopping; it records the breaker's last state itself
+            }
         });
     }
 
@@ -170,12 +190,27 @@ public class SandflowConfiguration implements CamelConfiguration {
         });
     }
 
-    /** The breaker's state in the store, so that `status` shows it from another process. */
-    private void recordBreaker(CircuitBreaker.State state) {
+    /**
+     * The breaker's state in the store as it is now, so that `status` shows it from another process: written at
+     * start, after each change (read when written, so a late write never puts back an older state) and at stop.
+     */
+    void recordBreaker() {
+        putBreakerState(breaker.describe());
+    }
+
+    /**
+     * At stop: no breaker holds anything once the daemon is gone (a new start begins closed), but `status` still
+     * says what the last one was, when it was not closed.
+     */
+    void recordBreakerStopped() {
+        String last = breaker.describe();
+        putBreakerState(breaker.state() == CircuitBreaker.State.CLOSED ? last
+                : "CLOSED (the daemon stopped; its breaker was " + last + ")");
+    }
+
+    private void putBreakerState(String text) {
         try {
-            String until = breaker.openUntil() == null ? "" : " until " + breaker.openUntil();
-            engine.store().putState("breaker", state + until
-                    + (state == CircuitBreaker.State.CLOSED ? "" : ": " + breaker.reason()));
+            engine.store().putState("breaker", text);
         } catch (RuntimeException e) {
             LOG.warn("cannot record the breaker's state in the store: {}", e.getMessage());
         }

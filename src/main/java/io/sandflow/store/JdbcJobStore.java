@@ -119,7 +119,8 @@ final class JdbcJobStore implements JobStore {
                 // Neither: the job exists and is not claimable now; find out why. It may change in between
                 // (released, deleted, its lease just ran out); then try again.
                 try (PreparedStatement p = c.prepareStatement("SELECT id, state, owner, fence_token, attempts,"
-                        + " CASE WHEN lease_until >= CURRENT_TIMESTAMP THEN 1 ELSE 0 END"
+                        + " CASE WHEN lease_until >= CURRENT_TIMESTAMP THEN 1 ELSE 0 END, transient_failures,"
+                        + " invalid_failures, not_before, CURRENT_TIMESTAMP"
                         + " FROM sandflow_jobs WHERE name = ? AND sha256 = ?")) {
                     p.setString(1, key.name());
                     p.setString(2, key.sha256());
@@ -145,6 +146,13 @@ final class JdbcJobStore implements JobStore {
                                 }
                                 break;
                             default:
+                                // PENDING or PARKED: not claimable only while its backoff lasts
+                                Instant notBefore = instant(rs, 9);
+                                Instant now = instant(rs, 10);
+                                if (notBefore != null && notBefore.isAfter(now)) {
+                                    return new Claim(Claim.Status.NOT_DUE, id, fence, attempts, rs.getInt(7),
+                                            rs.getInt(8), Duration.between(now, notBefore));
+                                }
                                 break;
                         }
                     }
@@ -181,17 +189,20 @@ final class JdbcJobStore implements JobStore {
     private Claim tryTakeOver(Connection c, JobKey key, String nodeId, long leaseMs) throws SQLException {
         String update = "UPDATE sandflow_jobs SET state = 'RUNNING', owner = ?, lease_until = "
                 + Dialect.nowPlusMillis() + ", fence_token = fence_token + 1, started_at = CURRENT_TIMESTAMP,"
-                + " finished_at = NULL"
-                + " WHERE name = ? AND sha256 = ? AND (state IN ('PENDING', 'PARKED') OR (state = 'RUNNING'"
+                + " finished_at = NULL, not_before = NULL"
+                + " WHERE name = ? AND sha256 = ? AND ((state IN ('PENDING', 'PARKED')"
+                + " AND (not_before IS NULL OR not_before <= CURRENT_TIMESTAMP)) OR (state = 'RUNNING'"
                 + " AND (owner = ? OR lease_until IS NULL OR lease_until < CURRENT_TIMESTAMP)))";
-        try (PreparedStatement p = c.prepareStatement(dialect.returning(update, "id, fence_token, attempts"))) {
+        try (PreparedStatement p = c.prepareStatement(dialect.returning(update,
+                "id, fence_token, attempts, transient_failures, invalid_failures"))) {
             p.setString(1, nodeId);
             p.setLong(2, leaseMs);
             p.setString(3, key.name());
             p.setString(4, key.sha256());
             p.setString(5, nodeId);
             try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? new Claim(Claim.Status.CLAIMED, rs.getLong(1), rs.getLong(2), rs.getInt(3)) : null;
+                return rs.next() ? new Claim(Claim.Status.CLAIMED, rs.getLong(1), rs.getLong(2), rs.getInt(3),
+                        rs.getInt(4), rs.getInt(5), Duration.ZERO) : null;
             }
         }
     }
@@ -300,6 +311,91 @@ final class JdbcJobStore implements JobStore {
     }
 
     @Override
+    public boolean retryLater(long jobId, long fenceToken, Duration wait, String reason) {
+        Objects.requireNonNull(wait, "wait");
+        String error = Text.fitBytes(reason, Text.MAX_ERROR_BYTES);
+        // Not flushed: lost to a kill -9, the job is released at the next start and only runs sooner
+        return update("put job " + jobId + " back until its backoff ends", "UPDATE sandflow_jobs SET state = 'PENDING',"
+                        + " owner = NULL, lease_until = NULL, not_before = " + Dialect.nowPlusMillis() + ","
+                        + " last_error = ?, failure_reason = ?, failure_class = ?" + FENCED,
+                Math.max(0, wait.toMillis()), error, Text.reason(error), FailureClass.TRANSIENT.name(), jobId,
+                fenceToken) == 1;
+    }
+
+    @Override
+    public void recordAttempt(long jobId, AttemptOutcome a) {
+        Objects.requireNonNull(a, "attempt");
+        String reason = a.reason() == null ? null : Text.fitBytes(a.reason(), Text.MAX_ERROR_BYTES);
+        int transientCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.TRANSIENT ? 1 : 0;
+        int invalidCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.INVALID_OUTPUT ? 1 : 0;
+        // Three single-row statements, not flushed: the job's end, moments later, carries them to disk. The
+        // job's counts go first, as they are what keeps an input from retrying for ever.
+        withConnection("record attempt " + a.attempt() + " of job " + jobId, c -> {
+            executeUpdate(c, "UPDATE sandflow_jobs SET attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,"
+                            + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?,"
+                            + " output_tokens = output_tokens + ?, transient_failures = transient_failures + ?,"
+                            + " invalid_failures = invalid_failures + ? WHERE id = ?", a.attempt(), a.attempt(),
+                    a.costUsd(), a.inputTokens(), a.outputTokens(), transientCount, invalidCount, jobId);
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO sandflow_attempts (job_id, attempt,"
+                    + " started_at, ended_at, exit_code, timed_out, failure_class, reason, cost_usd, input_tokens,"
+                    + " output_tokens, node, sandbox) VALUES (?, ?, " + Dialect.nowPlusMillis() + ","
+                    + " CURRENT_TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                p.setLong(1, jobId);
+                p.setInt(2, a.attempt());
+                p.setLong(3, -a.duration().toMillis());
+                if (a.exitCode() == null) {
+                    p.setNull(4, Types.INTEGER);
+                } else {
+                    p.setInt(4, a.exitCode());
+                }
+                p.setBoolean(5, a.timedOut());
+                p.setString(6, a.failureClass() == null ? null : a.failureClass().name());
+                p.setString(7, reason);
+                p.setBigDecimal(8, a.costUsd());
+                p.setLong(9, a.inputTokens());
+                p.setLong(10, a.outputTokens());
+                p.setString(11, Text.fitChars(a.node(), 200));
+                p.setString(12, Text.fitChars(a.sandbox(), 65536));
+                p.executeUpdate();
+            }
+            if (a.costUsd().signum() != 0) {
+                addToTotal(c, TOTAL_COST, "NUMERIC(24, 8)", a.costUsd());
+            }
+            if (a.inputTokens() != 0) {
+                addToTotal(c, TOTAL_INPUT_TOKENS, "BIGINT", a.inputTokens());
+            }
+            if (a.outputTokens() != 0) {
+                addToTotal(c, TOTAL_OUTPUT_TOKENS, "BIGINT", a.outputTokens());
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<AttemptRecord> attempts(long jobId) {
+        return withConnection("read the attempts of job " + jobId, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT job_id, attempt, started_at, ended_at, exit_code,"
+                    + " timed_out, failure_class, reason, cost_usd, input_tokens, output_tokens, node, sandbox"
+                    + " FROM sandflow_attempts WHERE job_id = ? ORDER BY attempt, id")) {
+                p.setLong(1, jobId);
+                List<AttemptRecord> out = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        int exit = rs.getInt(5);
+                        Integer exitCode = rs.wasNull() ? null : exit;
+                        String cls = rs.getString(7);
+                        out.add(new AttemptRecord(rs.getLong(1), rs.getInt(2), instant(rs, 3), instant(rs, 4),
+                                exitCode, rs.getBoolean(6), cls == null ? null : FailureClass.valueOf(cls),
+                                rs.getString(8), rs.getBigDecimal(9), rs.getLong(10), rs.getLong(11), rs.getString(12),
+                                rs.getString(13)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
     public int releaseOwnedBy(String nodeId) {
         Objects.requireNonNull(nodeId, "nodeId");
         return updateDurably("release the jobs of " + nodeId,
@@ -326,16 +422,19 @@ final class JdbcJobStore implements JobStore {
         List<String> deleted = inTransaction("forget failed jobs", c -> {
             List<String> out = new ArrayList<>();
             for (List<String> chunk : chunks) {
-                StringBuilder sql = new StringBuilder("DELETE FROM sandflow_jobs WHERE state = 'FAILED'");
+                StringBuilder where = new StringBuilder(" WHERE state = 'FAILED'");
                 List<Object> args = new ArrayList<>(chunk);
                 if (!chunk.isEmpty()) {
-                    sql.append(" AND name IN (").append("?, ".repeat(chunk.size() - 1)).append("?)");
+                    where.append(" AND name IN (").append("?, ".repeat(chunk.size() - 1)).append("?)");
                 }
                 if (pattern != null) {
-                    sql.append(" AND LOWER(last_error) LIKE ? ESCAPE '!'");
+                    where.append(" AND LOWER(last_error) LIKE ? ESCAPE '!'");
                     args.add(pattern);
                 }
-                try (PreparedStatement p = c.prepareStatement(dialect.returningDeleted(sql.toString(), "name"))) {
+                executeUpdate(c, "DELETE FROM sandflow_attempts WHERE job_id IN (SELECT id FROM sandflow_jobs"
+                        + where + ")", args.toArray());
+                String sql = "DELETE FROM sandflow_jobs" + where;
+                try (PreparedStatement p = c.prepareStatement(dialect.returningDeleted(sql, "name"))) {
                     bind(p, args.toArray());
                     try (ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
@@ -419,7 +518,8 @@ final class JdbcJobStore implements JobStore {
     @Override
     public boolean reopen(long jobId, long fenceToken) {
         return update("reopen job " + jobId, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL,"
-                + " lease_until = NULL, attempts = 0, fence_token = fence_token + 1"
+                + " lease_until = NULL, attempts = 0, transient_failures = 0, invalid_failures = 0, not_before = NULL,"
+                + " fence_token = fence_token + 1"
                 + " WHERE id = ? AND fence_token = ? AND state IN ('DONE', 'FAILED')", jobId, fenceToken) == 1;
     }
 
@@ -435,7 +535,8 @@ final class JdbcJobStore implements JobStore {
                     key.sha256());
             // A running or waiting job keeps its state: it runs anyway, and now replaces the result when it ends
             executeUpdate(c, "UPDATE sandflow_jobs SET state = 'PENDING', owner = NULL, lease_until = NULL,"
-                    + " attempts = 0, fence_token = fence_token + 1 WHERE name = ? AND sha256 = ?"
+                    + " attempts = 0, transient_failures = 0, invalid_failures = 0, not_before = NULL,"
+                    + " fence_token = fence_token + 1 WHERE name = ? AND sha256 = ?"
                     + " AND state IN ('DONE', 'FAILED')", key.name(), key.sha256());
             return null;
         });

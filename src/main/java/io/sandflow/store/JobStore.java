@@ -47,19 +47,31 @@ public interface JobStore extends AutoCloseable {
     }
 
     /**
-     * Claims a job for a node, atomically: inserts a new job as RUNNING, or takes over a PENDING or PARKED one, a
-     * RUNNING one whose lease has expired, or a RUNNING one that this same node owns (the node restarted). Each
-     * successful claim increments the job's fence token. Exactly one of several concurrent claims of one key wins.
-     * Two threads of one node claiming the same key both win, the later with the higher token: a node must not
-     * run one key twice at once.
+     * Claims a job for a node, atomically: inserts a new job as RUNNING, or takes over a PENDING or PARKED one whose
+     * not-before time (its backoff, see {@link #retryLater}) has passed, a RUNNING one whose lease has expired, or a
+     * RUNNING one that this same node owns (the node restarted). Each successful claim increments the job's fence
+     * token. Exactly one of several concurrent claims of one key wins. Two threads of one node claiming the same
+     * key both win, the later with the higher token: a node must not run one key twice at once.
      */
     Claim claim(JobKey key, String nodeId, Duration lease);
 
-    /** The answer to a claim; for a claim not won, jobId, fenceToken and attempts are the job's current ones. */
-    record Claim(Status status, long jobId, long fenceToken, int attempts) {
+    /**
+     * The answer to a claim; for a claim not won, jobId, fenceToken and the counts are the job's current ones.
+     *
+     * @param attempts          agent runs the job has started, over all its claims
+     * @param transientFailures transient failures counted against its retries so far
+     * @param invalidFailures   unusable answers counted against its retries so far
+     * @param dueIn             for {@link Status#NOT_DUE}, how long until it may be claimed; zero otherwise
+     */
+    record Claim(Status status, long jobId, long fenceToken, int attempts, int transientFailures, int invalidFailures,
+                 Duration dueIn) {
 
-        /** How a claim ended. */
-        public enum Status { CLAIMED, ALREADY_DONE, ALREADY_FAILED, BUSY }
+        /** How a claim ended. NOT_DUE: the job waits for its backoff; ask again after {@code dueIn}. */
+        public enum Status { CLAIMED, ALREADY_DONE, ALREADY_FAILED, BUSY, NOT_DUE }
+
+        public Claim(Status status, long jobId, long fenceToken, int attempts) {
+            this(status, jobId, fenceToken, attempts, 0, 0, Duration.ZERO);
+        }
 
         public boolean claimed() {
             return status == Status.CLAIMED;
@@ -88,9 +100,26 @@ public interface JobStore extends AutoCloseable {
     boolean release(long jobId, long fenceToken);
 
     /**
-     * Deletes FAILED jobs so that their files run again: those with one of the given names (all when empty) whose
-     * last error contains {@code reasonContains} ignoring case (any when null or blank). Returns the names of the
-     * deleted jobs, one per job.
+     * Puts the job back as PENDING, without owner, not to be claimed again before {@code wait} has passed (a
+     * transient failure's backoff: the node's worker takes other jobs meanwhile); false when the claim is stale.
+     */
+    boolean retryLater(long jobId, long fenceToken, Duration wait, String reason);
+
+    /**
+     * Records one finished agent run of the job in its history, adds its cost and tokens to the job and to the
+     * store's totals, and, when it counts against the job's retries, to the job's count for its failure class.
+     * Not fenced: the run happened and was paid for even when the node's claim has gone stale meanwhile. Not
+     * flushed either: the job's next durable write (its end) carries it to disk.
+     */
+    void recordAttempt(long jobId, AttemptOutcome attempt);
+
+    /** The job's agent runs, in the order they started. */
+    List<AttemptRecord> attempts(long jobId);
+
+    /**
+     * Deletes FAILED jobs, with their attempt history, so that their files run again: those with one of the given
+     * names (all when empty) whose last error contains {@code reasonContains} ignoring case (any when null or blank).
+     * Returns the names of the deleted jobs, one per job.
      */
     List<String> forgetFailed(Collection<String> names, String reasonContains);
 

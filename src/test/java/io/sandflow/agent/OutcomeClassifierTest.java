@@ -259,4 +259,34 @@ class OutcomeClassifierTest {
         assertThat(classifier.resetTime("Claude AI usage limit reached|1773162000"))
                 .isEqualTo(Instant.ofEpochSecond(1773162000L));
     }
+
+    /** Whose fault each outcome is: the breaker counts only the service's failures. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "429                 | 1 | 429  | API Error: Request rejected (429)                       | SERVICE",
+            "500                 | 1 | 500  | API Error: 500 Internal server error                     | SERVICE",
+            "529 without status  | 1 | null | API Error: Repeated 529 Overloaded errors               | SERVICE",
+            "connection refused  | 1 | null | API Error: Unable to connect to API (ConnectionRefused) | SERVICE",
+            "bad key             | 1 | 401  | Invalid API key · Fix external API key                  | SERVICE",
+            "usage limit         | 1 | null | You've hit your session limit · resets 3:45pm            | SERVICE",
+            "unknown API error   | 1 | null | something went wrong                                    | SERVICE",
+            "400                 | 1 | 400  | API Error: 400 prompt is too long                       | INPUT",
+    })
+    void apiErrorsAreTheServicesAndABadRequestIsTheInputs(String what, int rc, String status, String text,
+                                                          io.sandflow.job.FailureScope scope) {
+        assertThat(classify(rc, apiError(status, text)).scope()).as(what).isEqualTo(scope);
+    }
+
+    @Test
+    void timeoutsCrashesAndUnusableAnswersAreTheInputsOwn() {
+        assertThat(classifier.classify(137, true, EnvelopeParser.parse("")).scope()).as("timeout")
+                .isEqualTo(io.sandflow.job.FailureScope.INPUT);
+        assertThat(classify(1, "").scope()).as("exit 1, no output").isEqualTo(io.sandflow.job.FailureScope.INPUT);
+        assertThat(classify(1, "Segmentation fault").scope()).as("not JSON")
+                .isEqualTo(io.sandflow.job.FailureScope.INPUT);
+        assertThat(classify(1, """
+                {"type":"result","subtype":"error_max_turns","is_error":true,"num_turns":31,"errors":["Reached maximum number of turns (30)"]}
+                """).scope()).as("max turns").isEqualTo(io.sandflow.job.FailureScope.INPUT);
+        assertThat(classify(0, EnvelopeParserTest.SUCCESS).scope()).as("success").isNull();
+    }
 }

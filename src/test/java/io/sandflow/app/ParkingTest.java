@@ -31,7 +31,9 @@ import static org.awaitility.Awaitility.await;
  */
 class ParkingTest {
 
-    private static final Pattern UNTIL = Pattern.compile("^OPEN until (\\S+): (.*)$", Pattern.DOTALL);
+    /** What `status` shows once the run has ended with the breaker open. */
+    private static final Pattern UNTIL = Pattern.compile(
+            "^CLOSED \\(the daemon stopped; its breaker was OPEN until (\\S+): (.*)\\)$", Pattern.DOTALL);
 
     @TempDir
     Path dir;
@@ -44,7 +46,8 @@ class ParkingTest {
 
     /**
      * End to end with the stand-in's real message ("resets 3:45pm", local time): the breaker's state in the store
-     * names the next 3:45pm, far beyond sandflow.breaker.open-for, and the jobs are parked.
+     * names the next 3:45pm, far beyond sandflow.breaker.open-for, and the jobs are parked. The run has ended by
+     * the time the test reads it, so it says so and what the breaker was.
      */
     @Test
     void aUsageLimitParksEveryJobAndTheBreakerNamesTheResetTime() throws IOException {
@@ -133,6 +136,41 @@ class ParkingTest {
                     BigDecimal.valueOf(done.size())));
             assertThat(store.getState("breaker")).hasValueSatisfying(s -> assertThat(s).contains("budget"));
         }
+    }
+
+    /**
+     * `status` shows the breaker as it is now: not the OPEN a stopped daemon left behind, and CLOSED once a later
+     * run has worked normally.
+     */
+    @Test
+    void statusShowsTheBreakerAsItIsNowNotAsAStoppedDaemonLeftIt() throws IOException {
+        work.set("sandflow.budget.max-usd-total", "1.00")
+                .set("sandflow.agent.env.STANDIN_COST_USD", "0.5")
+                .set("sandflow.breaker.open-for", "500ms")
+                .set("sandflow.once.max-wait", "1500ms");
+        for (int i = 0; i < 6; i++) {
+            work.ask("s" + i + ".json", "success");
+        }
+        assertThat(work.runOnce()).as("first run: the budget is spent").isEqualTo(3);
+
+        String afterStop = statusBreaker();
+        System.out.println("status after the daemon stopped: " + afterStop);
+        assertThat(afterStop).as("the daemon is gone, so no breaker is open").doesNotStartWith("OPEN")
+                .doesNotStartWith("HALF_OPEN").containsIgnoringCase("stopped").contains("budget");
+
+        work.set("sandflow.budget.max-usd-total", "100");
+        assertThat(work.runOnce()).as("second run: budget raised").isZero();
+
+        assertThat(statusBreaker()).isEqualTo("CLOSED");
+    }
+
+    private String statusBreaker() throws IOException {
+        List<String> args = new ArrayList<>(List.of("-C", dir.toString()));
+        work.settings.forEach((k, v) -> args.add("-D" + k + "=" + v));
+        args.addAll(List.of("status", "--json"));
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertThat(Sandflow.execute(new java.io.PrintWriter(out), args.toArray(String[]::new))).isZero();
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toString()).path("breaker").asText();
     }
 
     private long calls(String name) {

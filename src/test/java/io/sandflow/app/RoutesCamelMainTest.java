@@ -63,7 +63,7 @@ class RoutesCamelMainTest {
     @Test
     void everyRouteAndExternalStepHasAStableId() {
         assertThat(context.getRoutes()).extracting(r -> r.getRouteId())
-                .containsExactlyInAnyOrder("intake", "inbox-survey", "dispatch", "publish", "fail", "housekeeping",
+                .containsExactlyInAnyOrder("intake", "inbox-survey", "retries", "dispatch", "publish", "fail", "housekeeping",
                         "observe");
         var model = ((org.apache.camel.model.ModelCamelContext) context);
         String dispatch = model.getRouteDefinition("dispatch").toString();

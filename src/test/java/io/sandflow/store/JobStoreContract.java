@@ -705,4 +705,101 @@ abstract class JobStoreContract {
         assertThat(job.failureReason()).isEqualTo("bad byte  here");
         assertThat(job.failureClass()).isEqualTo(FailureClass.PERMANENT);
     }
+
+    // ------------------------------------------------------------------------------------------ retries, history
+
+    static AttemptOutcome attempt(int n, FailureClass cls, boolean counts, String cost) {
+        return new AttemptOutcome(n, Duration.ofMillis(1500), cls == null ? 0 : 1, false, cls,
+                cls == null ? null : "attempt " + n + " failed", counts, new BigDecimal(cost), 1000, 50, "node-1",
+                "sandbox-1");
+    }
+
+    @Test
+    void aJobWaitingForItsBackoffIsNotClaimedUntilItEnds() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        store.recordAttempt(a.jobId(), attempt(1, FailureClass.TRANSIENT, true, "0"));
+
+        assertThat(store.retryLater(a.jobId(), a.fenceToken(), Duration.ofHours(1), "the agent timed out")).isTrue();
+
+        JobRecord waiting = store.find(key("a.txt")).orElseThrow();
+        assertThat(waiting.state()).isEqualTo(JobState.PENDING);
+        assertThat(waiting.owner()).isNull();
+        assertThat(waiting.lastError()).isEqualTo("the agent timed out");
+        Claim early = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(early.status()).isEqualTo(Status.NOT_DUE);
+        assertThat(early.dueIn()).isBetween(Duration.ofMinutes(59), Duration.ofHours(1));
+        assertThat(early.transientFailures()).isEqualTo(1);
+        assertThat(store.find(key("a.txt")).orElseThrow().fenceToken()).as("no claim taken").isEqualTo(1);
+        assertThat(store.retryLater(a.jobId(), a.fenceToken(), Duration.ZERO, "x")).as("stale").isFalse();
+
+        Claim b = store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        store.retryLater(b.jobId(), b.fenceToken(), Duration.ofMillis(300), "a crash");
+        Claim due = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> store.claim(key("b.txt"), "node-2", LONG_LEASE), Claim::claimed);
+        assertThat(due.fenceToken()).isEqualTo(2);
+    }
+
+    @Test
+    void attemptCountsAndHistorySurviveParkingReleaseAndNewClaims() {
+        Claim first = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        store.recordAttempt(first.jobId(), attempt(1, FailureClass.TRANSIENT, true, "0.25"));
+        store.recordAttempt(first.jobId(), attempt(2, FailureClass.INVALID_OUTPUT, true, "0.5"));
+        assertThat(store.park(first.jobId(), first.fenceToken(), "the circuit breaker is open")).isTrue();
+
+        Claim second = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        assertThat(second.attempts()).isEqualTo(2);
+        assertThat(second.transientFailures()).isEqualTo(1);
+        assertThat(second.invalidFailures()).isEqualTo(1);
+        // A 429 while the breaker opens is the service's failure, not this input's: it spends no retry
+        store.recordAttempt(second.jobId(), attempt(3, FailureClass.TRANSIENT, false, "0"));
+        assertThat(store.release(second.jobId(), second.fenceToken())).isTrue();
+
+        Claim third = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        assertThat(third.attempts()).isEqualTo(3);
+        assertThat(third.transientFailures()).isEqualTo(1);
+        // recorded although node-2's claim is stale by now: the run happened and was paid for
+        store.recordAttempt(third.jobId(), new AttemptOutcome(4, Duration.ofSeconds(2), null, true, null, null, false,
+                new BigDecimal("1"), 10, 5, "node-2", "sandbox-9"));
+
+        List<AttemptRecord> history = store.attempts(third.jobId());
+        assertThat(history).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3, 4);
+        assertThat(history).extracting(AttemptRecord::failureClass).containsExactly(FailureClass.TRANSIENT,
+                FailureClass.INVALID_OUTPUT, FailureClass.TRANSIENT, null);
+        AttemptRecord one = history.get(0);
+        assertThat(one.jobId()).isEqualTo(first.jobId());
+        assertThat(one.exitCode()).isEqualTo(1);
+        assertThat(one.reason()).isEqualTo("attempt 1 failed");
+        assertThat(one.costUsd()).isEqualByComparingTo("0.25");
+        assertThat(one.inputTokens()).isEqualTo(1000);
+        assertThat(one.outputTokens()).isEqualTo(50);
+        assertThat(one.node()).isEqualTo("node-1");
+        assertThat(one.sandbox()).isEqualTo("sandbox-1");
+        assertThat(Duration.between(one.startedAt(), one.endedAt())).isEqualTo(Duration.ofMillis(1500));
+        AttemptRecord four = history.get(3);
+        assertThat(four.exitCode()).isNull();
+        assertThat(four.timedOut()).isTrue();
+        assertThat(four.node()).isEqualTo("node-2");
+
+        JobRecord job = store.find(key("a.txt")).orElseThrow();
+        assertThat(job.attempts()).isEqualTo(4);
+        assertThat(job.costUsd()).isEqualByComparingTo("1.75");
+        assertThat(job.inputTokens()).isEqualTo(3010);
+        assertThat(store.totalCostUsd()).isEqualByComparingTo("1.75");
+        assertThat(store.status(0).outputTokens()).isEqualTo(155);
+    }
+
+    @Test
+    void forgettingAFailedJobForgetsItsHistory() {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        Claim b = store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        store.recordAttempt(a.jobId(), attempt(1, FailureClass.PERMANENT, false, "0"));
+        store.recordAttempt(b.jobId(), attempt(1, null, false, "0"));
+        store.fail(a.jobId(), a.fenceToken(), outcome("0", 0, 0, "400", FailureClass.PERMANENT));
+        store.complete(b.jobId(), b.fenceToken(), done("0"));
+
+        assertThat(store.forgetFailed(List.of(), null)).containsExactly("a.txt");
+
+        assertThat(store.attempts(a.jobId())).isEmpty();
+        assertThat(store.attempts(b.jobId())).hasSize(1);
+    }
 }
