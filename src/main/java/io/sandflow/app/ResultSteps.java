@@ -139,7 +139,8 @@ public final class ResultSteps {
         });
         job.ending = "failed";
         job.failureReason = reason;
-        LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+        LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt,
+                AttemptLog.clip(reason));
     }
 
     /** Parks the job: the input stays in the inbox and the job stays pending until the cause clears. */

@@ -39,11 +39,16 @@ public final class Sandflow {
             description = "Set one setting, e.g. -Dsandflow.workers=4.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
+    /** The logging settings applied by {@link #settings()}, undone when the command ends. */
+    private Logging.Applied logging;
+
     private Sandflow() {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int code = execute(args);
+        Logging.shutdown();
+        System.exit(code);
     }
 
     /** Runs a command line and returns its exit code (for tests). */
@@ -53,7 +58,8 @@ public final class Sandflow {
 
     /** As {@link #execute(String...)}, with the commands' output going to {@code out} (for tests). */
     static int execute(java.io.PrintWriter out, String... args) {
-        CommandLine cli = new CommandLine(new Sandflow());
+        Sandflow top = new Sandflow();
+        CommandLine cli = new CommandLine(top);
         // "-C demo" names a folder, even though demo is also a command
         cli.setAllowSubcommandsAsOptionParameters(true);
         if (out != null) {
@@ -67,11 +73,21 @@ public final class Sandflow {
             }
             throw e;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            if (top.logging != null) {
+                top.logging.close();
+            }
+        }
     }
 
     Settings settings() {
-        return Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
+        Settings settings = Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
+        if (logging == null) {
+            logging = Logging.apply(settings);
+        }
+        return settings;
     }
 
     @Command(name = "run", description = "Run as a daemon over the inbox; with --once, drain it and exit "
