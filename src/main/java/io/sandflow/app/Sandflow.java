@@ -15,12 +15,12 @@ import java.util.concurrent.Callable;
 
 /**
  * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed}, {@code render FILE},
- * {@code demo}, {@code doctor}.
+ * {@code demo}, {@code doctor}, {@code config}. Logs go to stderr; stdout carries only what a command answers.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
         subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Render.class,
-                Sandflow.Demo.class, Sandflow.Doctor.class})
+                Sandflow.Demo.class, Sandflow.Doctor.class, Sandflow.Config.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -200,6 +200,21 @@ public final class Sandflow {
         @Override
         public Integer call() {
             return new DoctorCommand().run(top.settings(), System.out);
+        }
+    }
+
+    @Command(name = "config", description = "Print every effective setting with where it came from (the built-in "
+            + "defaults, a file and line, a built-in profile, -D); secrets are masked.")
+    static final class Config implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return ConfigCommand.print(top.settings(), System.getenv(), spec.commandLine().getOut());
         }
     }
 
