@@ -80,7 +80,11 @@ final class Engine implements AutoCloseable {
         this.archive = s.path("sandflow.archive");
         // sandbox: a names list shorter than sandflow.workers caps the number of workers
         this.workers = wrap("sandflow.sandbox.names", () -> sandboxNames(s)).size();
-        this.lease = s.duration("sandflow.cluster.lease");
+        this.lease = s.positiveDuration("sandflow.cluster.lease");
+        // Read by the breaker and the intake route; zero would fail every job or take nothing in
+        s.positiveDuration("sandflow.breaker.open-for");
+        s.positiveInt("sandflow.intake.batch");
+        Logging.check(s);
         this.nodeId = s.optional("sandflow.node.id").orElseGet(() -> defaultNodeId(s.workDir()));
         String include = s.required("sandflow.include");
         try {
@@ -100,7 +104,7 @@ final class Engine implements AutoCloseable {
         this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
         this.extraAgentEnv = agentEnv(s);
         this.budgetCap = s.money("sandflow.budget.max-usd-total").orElse(java.math.BigDecimal.ZERO);
-        this.agentTimeout = s.duration("sandflow.agent.timeout");
+        this.agentTimeout = s.positiveDuration("sandflow.agent.timeout");
         this.maxOutputBytes = s.positiveInt("sandflow.agent.max-output");
         this.retry = wrap("sandflow.retry", () -> new RetryPolicy(s.positiveInt("sandflow.retry.max-attempts"),
                 s.positiveInt("sandflow.retry.max-invalid-attempts"), s.duration("sandflow.retry.backoff.initial"),

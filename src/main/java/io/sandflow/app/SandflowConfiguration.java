@@ -13,7 +13,6 @@ import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -225,19 +224,13 @@ public class SandflowConfiguration implements CamelConfiguration {
     }
 
     /** The route files built into the jar (a test keeps this list equal to the project's routes/ folder). */
-    static final java.util.List<String> BUILT_IN_ROUTES = java.util.List.of("intake.camel.yaml",
-            "dispatch.camel.yaml", "results.camel.yaml", "errors.camel.yaml", "housekeeping.camel.yaml",
-            "observe.camel.yaml");
+    static final java.util.List<String> BUILT_IN_ROUTES = RouteFiles.BUILT_IN;
 
-    /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */
+    /**
+     * The routes a working folder runs: its routes/ files replace the built-in files of the same names, the others
+     * stay built in, and its other *.camel.yaml files are added (see {@link RouteFiles}).
+     */
     static String routesPattern(Path workDir) {
-        Path routes = workDir.resolve("routes");
-        if (Files.isDirectory(routes)) {
-            return "file:" + routes.toAbsolutePath() + "/*.camel.yaml";
-        }
-        // Named one by one: a wildcard makes Camel read every entry of the (large) jar to find them, which was
-        // most of a second of every start-up
-        return BUILT_IN_ROUTES.stream().map(name -> "classpath:routes/" + name)
-                .collect(java.util.stream.Collectors.joining(","));
+        return RouteFiles.of(workDir).includePattern();
     }
 }
