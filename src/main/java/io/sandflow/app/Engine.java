@@ -356,7 +356,7 @@ final class Engine implements AutoCloseable {
     }
 
     /** What no agent may read: the store's folder, Sandflow's config files, the outbox and failed reports. */
-    private static List<Path> secretPaths(Settings s) {
+    static List<Path> secretPaths(Settings s) {
         List<Path> paths = new ArrayList<>();
         String url = storeUrl(s);
         if (url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:h2:mem:")) {

@@ -208,6 +208,36 @@ final class RouteFiles {
     }
 
     /**
+     * Lets Camel load and create every route without starting any (no consumer polls, no folder is made): what the
+     * daemon's start would refuse, said as one sentence ({@code doctor}).
+     */
+    void verify(Engine engine) {
+        try (org.apache.camel.impl.DefaultCamelContext context = new org.apache.camel.impl.DefaultCamelContext()) {
+            SandflowConfiguration configuration = new SandflowConfiguration(engine);
+            try {
+                configuration.configure(context);
+                org.apache.camel.spi.ResourceLoader resources = org.apache.camel.support.PluginHelper
+                        .getResourceLoader(context);
+                List<org.apache.camel.spi.Resource> loaded = new ArrayList<>();
+                for (RouteFile file : files) {
+                    loaded.add(resources.resolveResource(file.location()));
+                }
+                org.apache.camel.support.PluginHelper.getRoutesLoader(context).loadRoutes(loaded);
+                context.init();
+            } finally {
+                configuration.control().shutdownNow();
+            }
+        } catch (ConfigException e) {
+            throw e;
+        } catch (Exception e) {
+            ConfigException sentence = explain(e);
+            throw sentence != null ? sentence : new ConfigException("the routes cannot be loaded: "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip()
+                    .split("\\R", 2)[0]), e);
+        }
+    }
+
+    /**
      * One sentence for a failure of Camel to load or create a route, naming the file and, where it can, the line;
      * null when the failure is not about a route.
      */
