@@ -103,7 +103,8 @@ public final class AttemptSteps {
                             + engine.maxOutputBytes));
             return;
         }
-        Envelope envelope = EnvelopeParser.parse(outcome.stdoutText());
+        Envelope envelope = EnvelopeParser.parse(outcome.stdoutText(), outcome.stderrTail(),
+                engine.agent.claudeContract());
         job.envelope = envelope;
         account(job, envelope);
         Verdict verdict = classifier.classify(outcome.exitCode(), outcome.timedOut(), envelope);

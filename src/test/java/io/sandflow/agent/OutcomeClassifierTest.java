@@ -259,4 +259,27 @@ class OutcomeClassifierTest {
         assertThat(classifier.resetTime("Claude AI usage limit reached|1773162000"))
                 .isEqualTo(Instant.ofEpochSecond(1773162000L));
     }
+
+    @Test
+    void aPlainAgentWithoutAnEnvelopeSucceedsOnExitZeroWhateverItPrinted() {
+        assertThat(classifier.classify(0, false, EnvelopeParser.parse("", "", false)).failureClass()).isNull();
+        assertThat(classifier.classify(0, false, EnvelopeParser.parse("some chatter", "", false)).failureClass())
+                .isNull();
+    }
+
+    @Test
+    void aPlainAgentWithoutAnEnvelopeFailsOnAnotherExitCodeQuotingItsStderr() {
+        Verdict v = classifier.classify(3, false, EnvelopeParser.parse("", "boom: disk full\n", false));
+
+        assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
+        assertThat(v.reason()).isEqualTo("the agent exited with code 3 without a result envelope: boom: disk full.");
+    }
+
+    @Test
+    void aPlainAgentsEnvelopeIsClassifiedAsClaudesIs() {
+        Verdict v = classifier.classify(1, false, EnvelopeParser.parse(apiError("429", "API Error: 429"), "", false));
+
+        assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
+        assertThat(v.reason()).contains("429");
+    }
 }
