@@ -49,10 +49,13 @@ final class Ops {
 
     static StatusReport status(JobStore store, Settings settings, int topReasons) {
         long start = System.nanoTime();
-        var snapshot = store.status(Math.max(0, topReasons));
+        // Reasons are grouped by cause after reading, so read more wordings than causes are shown
+        int top = Math.max(0, topReasons);
+        var snapshot = store.status(top == 0 ? 0 : Math.max(100, top * 20));
         String breaker = store.getState("breaker").orElse("CLOSED");
         long inbox = countInbox(settings.path("sandflow.inbox"), Pattern.compile(settings.get("sandflow.include")));
-        return new StatusReport(snapshot, inbox, breaker, Duration.ofNanos(System.nanoTime() - start));
+        return new StatusReport(snapshot, inbox, breaker, Duration.ofNanos(System.nanoTime() - start),
+                settings.positiveDuration("sandflow.cluster.lease"), top);
     }
 
     private static long countInbox(Path inbox, Pattern include) {

@@ -44,12 +44,23 @@ public class SandflowConfiguration implements CamelConfiguration {
         this.breaker = new Breaker(engine.settings);
         this.standing = new Standing(engine::store, engine.inbox, engine.settings.get("sandflow.include"),
                 engine.settings.duration("sandflow.observe.refresh"));
-        this.progress = new Progress(standing, metrics);
+        this.progress = new Progress(standing, metrics, Clock.systemUTC(), this::blockedReason);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sandflow-control");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Why no job can run now, for the progress line's ETA: the breaker holds the queue; null when it does not. */
+    private String blockedReason() {
+        CircuitBreaker.State state = breaker.state();
+        if (state == CircuitBreaker.State.CLOSED) {
+            return null;
+        }
+        String why = breaker.reason();
+        return "the circuit breaker is " + state.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                + (why == null || why.isBlank() ? "" : ": " + why);
     }
 
     Engine engine() {
