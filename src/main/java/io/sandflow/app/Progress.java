@@ -44,6 +44,8 @@ public final class Progress {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong parked = new AtomicLong();
+    /** Jobs stopped by a shutdown (back to pending), by name, for the last line. */
+    private final java.util.Set<String> interrupted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** When this node's last jobs finished (done or failed), oldest first. */
     private final Deque<Instant> recent = new ArrayDeque<>();
     private final Clock clock;
@@ -118,6 +120,10 @@ public final class Progress {
         }
         tally(job.ending).incrementAndGet();
         metrics.jobEnded(job.ending, failureClass(job, cause));
+        boolean stopped = cause instanceof io.sandflow.job.JobParkedException p && p.isShutdown();
+        if (stopped) {
+            interrupted.add(job.name);
+        }
         Instant now = clock.instant();
         if (job.ending.equals("ok") || job.ending.equals("failed")) {
             synchronized (recent) {
@@ -144,7 +150,7 @@ public final class Progress {
             if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
                 String line = String.format(
                         "[%d/%d] %s %s %s %s · done %d failed %d parked %d pending %d · ETA %s",
-                        c.done + c.failed, c.total, job.ending, job.name,
+                        c.done + c.failed, c.total, stopped ? "stopped (pending)" : job.ending, job.name,
                         AttemptSteps.human(Duration.between(job.started, Instant.now())), Money.usd(job.costUsd),
                         c.done, c.failed, c.parked, c.pending, eta);
                 if (b != null) {
@@ -199,6 +205,23 @@ public final class Progress {
         long parked = v.count(JobState.PARKED);
         long total = Math.max(v.total(), done + failed + parked);
         return new Counts(total, done, failed, parked, Math.max(0, total - done - failed - parked));
+    }
+
+    /**
+     * The last line of a run: what the next start will find, with the jobs the stop interrupted named.
+     *
+     * @param inboxFiles the inputs still in the inbox
+     */
+    String leftPending(long inboxFiles) {
+        if (inboxFiles == 0) {
+            return "Sandflow stopped: nothing left pending";
+        }
+        java.util.List<String> names = new java.util.ArrayList<>(new java.util.TreeSet<>(interrupted));
+        String which = names.isEmpty() ? "" : ", " + names.size() + " of them interrupted by the stop ("
+                + String.join(", ", names.subList(0, Math.min(10, names.size()))) + (names.size() > 10 ? ", …" : "")
+                + ")";
+        return "Sandflow stopped: " + inboxFiles + " input(s) left pending in the inbox" + which
+                + "; the next start runs them";
     }
 
     /**

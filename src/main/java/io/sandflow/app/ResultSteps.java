@@ -157,7 +157,11 @@ public final class ResultSteps {
         }
         if (job != null) {
             job.ending = "parked";
-            LOG.info("{}: parked, stays in the inbox: {}", job.name, reason);
+            if (cause != null && cause.isShutdown()) {
+                LOG.info("{}: stopped by the shutdown; stays pending in the inbox", job.name);
+            } else {
+                LOG.info("{}: parked, stays in the inbox: {}", job.name, reason);
+            }
         }
     }
 

@@ -54,6 +54,9 @@ public class SandflowConfiguration implements CamelConfiguration {
 
     /** Why no job can run now, for the progress line's ETA: the breaker holds the queue; null when it does not. */
     private String blockedReason() {
+        if (engine.stopping) {
+            return "Sandflow is stopping";
+        }
         CircuitBreaker.State state = breaker.state();
         if (state == CircuitBreaker.State.CLOSED) {
             return null;
@@ -134,6 +137,8 @@ public class SandflowConfiguration implements CamelConfiguration {
             @Override
             public void onContextStopped(CamelContext stopped) {
                 progress.close();
+                // Every job has ended by now (Camel waited for them): the last word on what the next start finds
+                LOG.info(progress.leftPending(standing.countInbox()));
             }
         });
     }

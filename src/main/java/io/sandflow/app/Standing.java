@@ -188,7 +188,8 @@ public final class Standing {
         return view;
     }
 
-    private long countInbox() {
+    /** The inputs waiting in the inbox now (read now, not from the view). */
+    long countInbox() {
         try (Stream<Path> files = Files.list(inbox)) {
             return files.map(p -> p.getFileName().toString())
                     .filter(n -> !n.startsWith(".") && include.test(n))
