@@ -366,6 +366,14 @@ final class Engine implements AutoCloseable {
         for (String name : List.of("application.properties")) {
             paths.add(s.workDir().resolve(name));
         }
+        // The log names every input and why each failed: hide its folder (the rotated files too), or only the file
+        // when that folder also holds the workspaces
+        s.optional("sandflow.log.file").ifPresent(f -> {
+            Path log = s.path("sandflow.log.file");
+            Path folder = log.getParent();
+            boolean holdsWorkspaces = s.path("sandflow.workspace").startsWith(folder);
+            paths.add(holdsWorkspaces ? log : folder);
+        });
         return paths;
     }
 

@@ -134,11 +134,21 @@ public class SandflowConfiguration implements CamelConfiguration {
             }
         }
         context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            /** Only a context that ran jobs has something to say when it stops (doctor only builds one). */
+            private volatile boolean started;
+
+            @Override
+            public void onContextStarted(CamelContext context) {
+                started = true;
+            }
+
             @Override
             public void onContextStopped(CamelContext stopped) {
                 progress.close();
-                // Every job has ended by now (Camel waited for them): the last word on what the next start finds
-                LOG.info(progress.leftPending(standing.countInbox()));
+                if (started) {
+                    // Every job has ended by now (Camel waited for them): the last word on what the next start finds
+                    LOG.info(progress.leftPending(standing.countInbox()));
+                }
             }
         });
     }
