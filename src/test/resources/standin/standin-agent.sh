@@ -38,6 +38,12 @@
 #   invalid-then-ok       schema-mismatch on attempt 1, success from attempt 2 ($SANDFLOW_ATTEMPT)
 #   arabic                success with an Arabic summary
 #   outage                429 while $STANDIN_STATE_DIR/outage exists, success after it is removed
+#   plain-print           the plain contract's first way: prints only the result JSON (no envelope), rc 0
+#   plain-file            the plain contract's second way: writes the result JSON to $SANDFLOW_OUTPUT, prints
+#                         nothing, rc 0
+#   plain-chatter-file    prints progress lines (one of them a JSON object that is not the result), writes the
+#                         result to $SANDFLOW_OUTPUT, rc 0
+#   plain-crash           prints "standin crashed" on stderr and nothing on stdout, rc 3
 #
 # Environment read
 #   SANDFLOW_INPUT, SANDFLOW_OUTPUT, SANDFLOW_ATTEMPT, SANDFLOW_JOB_NAME  (from Sandflow)
@@ -229,6 +235,19 @@ case $behaviour in
         exit 0 ;;
     crash)
         exit 1 ;;
+    plain-print)
+        printf '%s\n' "$good_json"
+        exit 0 ;;
+    plain-file)
+        printf '%s\n' "$good_json" > "${SANDFLOW_OUTPUT:?}"
+        exit 0 ;;
+    plain-chatter-file)
+        printf 'reading the input...\n{"progress": 50}\nwriting the answer\n'
+        printf '%s\n' "$good_json" > "${SANDFLOW_OUTPUT:?}"
+        exit 0 ;;
+    plain-crash)
+        printf 'standin crashed\n' >&2
+        exit 3 ;;
     hang)
         exec sleep infinity ;;
     hang-with-child)

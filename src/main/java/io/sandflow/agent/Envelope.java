@@ -47,7 +47,12 @@ public record Envelope(
         /** Nothing, or only whitespace, was printed. */
         EMPTY,
         /** Something was printed, but no result envelope could be found in it. */
-        NOT_JSON
+        NOT_JSON,
+        /**
+         * Under the plain contract, no envelope: the exit code says whether the run worked, stdout (in
+         * {@code result}, null when empty) may hold the result, and the last of stderr is in {@code errors}.
+         */
+        TEXT
     }
 
     public Envelope {
@@ -68,6 +73,14 @@ public record Envelope(
         return none(Presence.NOT_JSON, reason);
     }
 
+    /** What a plain agent that printed no envelope said: its stdout as the result text, its stderr as errors. */
+    public static Envelope text(String stdout, String stderr) {
+        String result = stdout == null || stdout.isBlank() ? null : stdout.strip();
+        List<String> errors = stderr == null || stderr.isBlank() ? List.of() : List.of(stderr.strip());
+        return new Envelope(Presence.TEXT, null, false, null, null, result, null, errors, BigDecimal.ZERO,
+                0, 0, 0, 0, 0, 0, null, null, null, 0);
+    }
+
     private static Envelope none(Presence presence, String reason) {
         return new Envelope(presence, reason, false, null, null, null, null, List.of(), BigDecimal.ZERO,
                 0, 0, 0, 0, 0, 0, null, null, null, 0);
@@ -75,6 +88,11 @@ public record Envelope(
 
     public boolean isPresent() {
         return presence == Presence.PRESENT;
+    }
+
+    /** Whether this is a plain agent's output without an envelope ({@link Presence#TEXT}). */
+    public boolean isPlainText() {
+        return presence == Presence.TEXT;
     }
 
     public boolean hasStructuredOutput() {

@@ -22,21 +22,43 @@ public final class EnvelopeParser {
     private EnvelopeParser() {
     }
 
+    /**
+     * What an agent printed, read by its contract. Under the plain contract an envelope is still honoured; without
+     * one, stdout is the answer's text ({@link Envelope#text}) and the exit code decides, so that an agent may print
+     * the result JSON, or write {@code $SANDFLOW_OUTPUT} and print nothing or anything.
+     *
+     * @param stderrTail the last of stderr, quoted when a plain agent fails
+     */
+    public static Envelope parse(String stdout, String stderrTail, boolean claudeContract) {
+        if (claudeContract) {
+            return parse(stdout);
+        }
+        if (stdout == null || stdout.isBlank()) {
+            return Envelope.text(null, stderrTail);
+        }
+        Envelope found = find(stdout.strip());
+        return found != null ? found : Envelope.text(stdout, stderrTail);
+    }
+
+    /** Claude Code's contract: the output must hold a result envelope. */
     public static Envelope parse(String stdout) {
         if (stdout == null || stdout.isBlank()) {
             return Envelope.absent("empty output");
         }
         String text = stdout.strip();
-        JsonNode whole = readWhole(text);
-        Envelope found = whole == null ? null : fromNode(whole);
-        if (found == null) {
-            found = lastEnvelopeAmongLines(text);
-        }
+        Envelope found = find(text);
         if (found != null) {
             return found;
         }
         String snippet = text.length() <= SNIPPET ? text : text.substring(0, SNIPPET) + "…";
         return Envelope.notJson("output is not a JSON envelope: " + snippet);
+    }
+
+    /** The envelope in the output as a whole, else the last one among its lines; null when there is none. */
+    private static Envelope find(String text) {
+        JsonNode whole = readWhole(text);
+        Envelope found = whole == null ? null : fromNode(whole);
+        return found != null ? found : lastEnvelopeAmongLines(text);
     }
 
     private static JsonNode readWhole(String text) {

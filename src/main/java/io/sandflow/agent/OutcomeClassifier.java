@@ -69,6 +69,15 @@ public final class OutcomeClassifier {
             return Verdict.failure(FailureClass.TRANSIENT,
                     "the agent exited with code " + exitCode + " and printed no output (empty output).");
         }
+        if (env.presence() == Envelope.Presence.TEXT) {
+            // A plain agent without an envelope: the exit code is all it says about how it went
+            if (exitCode == 0) {
+                return Verdict.success();
+            }
+            String said = env.message();
+            return Verdict.failure(FailureClass.TRANSIENT, "the agent exited with code " + exitCode
+                    + " without a result envelope" + (said.isEmpty() ? "" : ": " + clip(said)) + ".");
+        }
         if (env.presence() == Envelope.Presence.NOT_JSON) {
             return Verdict.failure(FailureClass.INVALID_OUTPUT,
                     "the agent exited with code " + exitCode + " and its " + clip(env.absentReason()) + ".");

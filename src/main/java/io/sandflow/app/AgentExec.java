@@ -86,6 +86,7 @@ final class AgentExec {
 
     /** Runs the command with the tree-killing runner and counts the agents running now. */
     static final class Executor implements ExecCommandExecutor {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("sandflow.attempt");
         private final ProcessRunner runner;
         private final AtomicInteger running = new AtomicInteger();
         private final BiConsumer<Duration, ProcessOutcome> timing;
@@ -104,6 +105,10 @@ final class AgentExec {
         public ExecResult execute(ExecCommand command) throws IOException {
             if (!(command instanceof Command agent)) {
                 throw new IllegalArgumentException("the agent executor runs only Sandflow's agent commands");
+            }
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: attempt {} runs {}", agent.spec.environment().get("SANDFLOW_JOB_NAME"),
+                        agent.spec.environment().get("SANDFLOW_ATTEMPT"), agent.spec.argv());
             }
             running.incrementAndGet();
             Path pidFile = pidFile(agent.spec);

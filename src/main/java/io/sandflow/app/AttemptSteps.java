@@ -119,7 +119,8 @@ public final class AttemptSteps {
                             + engine.maxOutputBytes));
             return;
         }
-        Envelope envelope = EnvelopeParser.parse(outcome.stdoutText());
+        Envelope envelope = EnvelopeParser.parse(outcome.stdoutText(), outcome.stderrTail(),
+                engine.agent.claudeContract());
         job.envelope = envelope;
         account(job, envelope);
         Verdict verdict = classifier.classify(outcome.exitCode(), outcome.timedOut(), envelope);
@@ -235,11 +236,12 @@ public final class AttemptSteps {
                 recordAttempt(job, failure, true);
                 job.transientFailures++;
                 if (job.transientFailures >= engine.retry.maxAttempts()) {
+                    LOG.warn(AttemptLog.failed(job, failure, "no retry left (sandflow.retry.max-attempts)"));
                     throw new JobFailure(FailureClass.PERMANENT, "gave up after " + job.transientFailures
                             + " transient failures (sandflow.retry.max-attempts); the last: " + failure.reason(), failure);
                 }
                 Duration wait = engine.retry.backoff(job.transientFailures);
-                LOG.info("{}: attempt {} failed ({}); retrying in {}", job.name, job.attempt, failure.reason(), human(wait));
+                LOG.info(AttemptLog.failed(job, failure, "retrying in " + human(wait)));
                 throw new JobBackoffException(failure, wait);
             }
             case INVALID_OUTPUT -> {
@@ -247,19 +249,21 @@ public final class AttemptSteps {
                 job.invalidFailures++;
                 job.previousError = failure.reason();
                 if (job.invalidFailures >= engine.retry.maxInvalidAttempts()) {
+                    LOG.warn(AttemptLog.failed(job, failure, "no retry left (sandflow.retry.max-invalid-attempts)"));
                     throw new JobFailure(FailureClass.PERMANENT, "the agent's answer was unusable " + job.invalidFailures
                             + " times (sandflow.retry.max-invalid-attempts); the last: " + failure.reason(), failure);
                 }
-                LOG.info("{}: attempt {} returned unusable output ({}); retrying with the problems fed back",
-                        job.name, job.attempt, failure.reason());
+                LOG.info(AttemptLog.failed(job, failure, "retrying with the problems fed back"));
                 exchange.setProperty(AGAIN, true);
             }
             case SYSTEMIC -> {
                 recordAttempt(job, failure, false);
+                LOG.warn(AttemptLog.failed(job, failure, "the job is parked"));
                 throw new JobParkedException(failure.reason(), failure.retryNotBefore());
             }
             case PERMANENT -> {
                 recordAttempt(job, failure, false);
+                LOG.warn(AttemptLog.failed(job, failure, "no retry for this class"));
                 throw failure;
             }
         }

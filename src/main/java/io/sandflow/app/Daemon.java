@@ -38,6 +38,8 @@ final class Daemon {
 
     int run() throws Exception {
         Engine engine = Engine.configure(settings);
+        RouteFiles routes = RouteFiles.of(settings.workDir());
+        routes.check();
         Duration grace = settings.duration("sandflow.shutdown.grace");
         Duration maxWait = settings.duration("sandflow.once.max-wait");
         if (!engine.sandbox.isolated()) {
@@ -53,7 +55,7 @@ final class Daemon {
             main.configure().addConfiguration(camel);
             // Camel Main configures itself (camel.management.*, camel.metrics.*) before the configuration class runs
             camel.camelMainProperties().forEach(main::addOverrideProperty);
-            main.configure().withRoutesIncludePattern(SandflowConfiguration.routesPattern(settings.workDir()));
+            main.configure().withRoutesIncludePattern(routes.includePattern());
             main.configure().withName("sandflow");
             // Camel waits past the grace so that jobs whose agents were killed can still record that they are pending
             main.configure().withShutdownTimeout((int) Math.max(1, grace.toSeconds() + 15));
@@ -95,7 +97,13 @@ final class Daemon {
                     }
                 });
             }
-            main.run();
+            try {
+                main.run();
+            } catch (Exception e) {
+                // A route Camel cannot load or create (a bean or method that does not exist) is the user's to fix
+                ConfigException sentence = routes.explain(e);
+                throw sentence != null ? sentence : e;
+            }
             camel.shutdownExecutors();
             engine.runner.killAll();
             camel.recordBreakerStopped();

@@ -10,6 +10,7 @@ import io.sandflow.sandbox.WorkerPool;
 import io.sandflow.store.JobStore;
 
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,8 @@ public final class DoctorCommand {
 
     /** A host no allowlist of ours names, to see that the default policy denies what is not listed. */
     private static final String PROBE_HOST = "example.com";
+    /** Where Claude Code sends its calls when sandflow.agent.base-url is empty. */
+    private static final String DEFAULT_API = "https://api.anthropic.com";
 
     private final Map<String, String> env;
     private final ProcessRunner runner;
@@ -50,14 +53,20 @@ public final class DoctorCommand {
         this.missing = 0;
         String kind = settings.get("sandflow.sandbox.kind").trim().toLowerCase(Locale.ROOT);
         String sandboxCommand = settings.optional("sandflow.sandbox.command").orElse(Sandboxes.defaultCommand(kind));
+        Engine engine = null;
         try {
-            Engine.configure(settings);
+            engine = Engine.configure(settings);
             ok("settings", "every setting is valid");
         } catch (RuntimeException e) {
             missing("settings", e.getMessage());
         }
+        checkRoutes(settings, engine);
         checkAgent(settings, kind);
         checkSandboxTool(settings, kind, sandboxCommand);
+        checkNetwork(settings, kind);
+        if (kind.equals("srt")) {
+            checkSrtRun(settings, sandboxCommand);
+        }
         checkApiKey(settings, kind);
         if (kind.equals("sbx") || kind.equals("docker-sandbox")) {
             checkSandboxes(settings, kind, sandboxCommand);
@@ -70,6 +79,141 @@ public final class DoctorCommand {
         out.println(missing == 0 ? "Nothing is missing." : missing + " thing(s) missing; fix them and run "
                 + "`sandflow doctor` again.");
         return missing == 0 ? 0 : 1;
+    }
+
+    /** The route files as the daemon would load them: YAML, the routes it needs, and every bean and method. */
+    private void checkRoutes(Settings s, Engine engine) {
+        try {
+            RouteFiles routes = RouteFiles.of(s.workDir());
+            routes.check();
+            if (engine != null) {
+                routes.verify(engine);
+            }
+            long own = routes.files().stream().filter(f -> !f.builtIn()).count();
+            ok("routes", own == 0 ? "the built-in routes" : own + " file(s) of routes/ with the built-in ones they "
+                    + "do not replace; every route can be created");
+        } catch (ConfigException e) {
+            missing("routes", e.getMessage());
+        }
+    }
+
+    /**
+     * The host the agent calls (sandflow.agent.base-url, or the API's own for Claude Code) must be on the allowlist,
+     * or every call fails with "Unable to connect to API".
+     */
+    private void checkNetwork(Settings s, String kind) {
+        if (kind.equals("none")) {
+            return;
+        }
+        Optional<String> baseUrl = s.optional("sandflow.agent.base-url");
+        boolean claude = s.optional("sandflow.agent.contract").orElse("claude").trim().equalsIgnoreCase("claude");
+        if (baseUrl.isEmpty() && !claude) {
+            return;
+        }
+        String url = baseUrl.orElse(DEFAULT_API);
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            missing("network", "sandflow.agent.base-url=" + url + " is not a URL (" + e.getReason() + ")");
+            return;
+        }
+        if (uri.getHost() == null) {
+            missing("network", "sandflow.agent.base-url=" + url + " names no host");
+            return;
+        }
+        int port = uri.getPort() >= 0 ? uri.getPort() : "http".equalsIgnoreCase(uri.getScheme()) ? 80 : 443;
+        List<String> allow = s.list("sandflow.sandbox.network.allow");
+        String what = baseUrl.isPresent() ? "sandflow.agent.base-url=" + url + " (from "
+                + s.origin("sandflow.agent.base-url") + ")" : "the agent's default API, " + url + ",";
+        if (admits(allow, uri.getHost(), port)) {
+            ok("network", what + " is on the allowlist");
+        } else {
+            missing("network", what + " needs " + uri.getHost() + (uri.getPort() >= 0 ? ":" + port : "")
+                    + ", which sandflow.sandbox.network.allow (from " + s.origin("sandflow.sandbox.network.allow")
+                    + ") does not admit, so every agent call would fail with \"Unable to connect to API\"; add it "
+                    + "to the allowlist");
+        }
+    }
+
+    /** An entry admits a host by name (any port), by name and port, or as {@code *.domain} for its subdomains. */
+    static boolean admits(List<String> allow, String host, int port) {
+        String h = host.toLowerCase(Locale.ROOT);
+        for (String raw : allow) {
+            String entry = raw.trim().toLowerCase(Locale.ROOT);
+            String entryHost = entry;
+            Integer entryPort = null;
+            int colon = entry.lastIndexOf(':');
+            if (colon > 0 && !entry.startsWith("[") && entry.indexOf(':') == colon
+                    && entry.substring(colon + 1).matches("\\d{1,5}")) {
+                entryHost = entry.substring(0, colon);
+                entryPort = Integer.parseInt(entry.substring(colon + 1));
+            }
+            if (entryPort != null && entryPort != port) {
+                continue;
+            }
+            if (entryHost.startsWith("*.") ? h.endsWith(entryHost.substring(1)) : h.equals(entryHost)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Runs a no-op inside srt with the policy the agents get (allowlist, hidden paths, a worker's writable workspace),
+     * in a throw-away workspace: whether bubblewrap may create its namespaces here is only known by trying.
+     */
+    private void checkSrtRun(Settings s, String command) {
+        Optional<Path> srt = find(command);
+        if (srt.isEmpty()) {
+            return;
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("sandflow-doctor-");
+            io.sandflow.sandbox.Workspace ws = new io.sandflow.sandbox.Workspace(1, "doctor", tmp.resolve("worker-1"));
+            ws.create();
+            io.sandflow.sandbox.SrtSandbox sandbox = new io.sandflow.sandbox.SrtSandbox(srt.get().toString(),
+                    s.list("sandflow.sandbox.network.allow"), Engine.secretPaths(s));
+            Map<io.sandflow.sandbox.Workspace, String> unusable = sandbox.prepare(List.of(ws));
+            if (!unusable.isEmpty()) {
+                missing("sandbox run", unusable.values().iterator().next());
+                return;
+            }
+            Duration timeout = s.duration("sandflow.sandbox.call-timeout");
+            io.sandflow.process.ProcessOutcome outcome = runner.run(new io.sandflow.process.ProcessSpec(
+                    sandbox.wrap(List.of("true"), ws, Map.of()), Map.of(), ws.root(), new byte[0], timeout,
+                    64 * 1024, 4 * 1024));
+            if (outcome.timedOut()) {
+                missing("sandbox run", "a no-op inside srt did not end within sandflow.sandbox.call-timeout="
+                        + s.get("sandflow.sandbox.call-timeout"));
+            } else if (outcome.exitCode() != 0) {
+                String said = lastLine(outcome.stderrTail().isBlank() ? outcome.stdoutTail() : outcome.stderrTail());
+                missing("sandbox run", "a no-op inside srt failed with exit " + outcome.exitCode()
+                        + (said.isEmpty() ? "" : ": " + said) + "; agents cannot run here as configured");
+            } else {
+                ok("sandbox run", "a no-op ran inside srt with the configured policy");
+            }
+        } catch (IOException | RuntimeException e) {
+            missing("sandbox run", "cannot try srt: " + firstLine(e.getMessage()));
+        } finally {
+            if (tmp != null) {
+                deleteTree(tmp);
+            }
+        }
+    }
+
+    private static String lastLine(String text) {
+        String[] lines = text.strip().split("\\R");
+        return lines[lines.length - 1].strip();
+    }
+
+    private static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // A temp folder left behind is harmless
+        }
     }
 
     private void checkAgent(Settings s, String kind) {

@@ -97,7 +97,11 @@ final class Engine implements AutoCloseable {
         this.archive = s.path("sandflow.archive");
         // sandbox: a names list shorter than sandflow.workers caps the number of workers
         this.workers = wrap("sandflow.sandbox.names", () -> sandboxNames(s)).size();
-        this.lease = s.duration("sandflow.cluster.lease");
+        this.lease = s.positiveDuration("sandflow.cluster.lease");
+        // Read by the breaker and the intake route; zero would fail every job or take nothing in
+        s.positiveDuration("sandflow.breaker.open-for");
+        s.positiveInt("sandflow.intake.batch");
+        Logging.check(s);
         this.nodeId = s.optional("sandflow.node.id").orElseGet(() -> defaultNodeId(s.workDir()));
         String include = s.required("sandflow.include");
         try {
@@ -118,7 +122,7 @@ final class Engine implements AutoCloseable {
         this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
         this.extraAgentEnv = agentEnv(s);
         this.budgetCap = s.money("sandflow.budget.max-usd-total").orElse(java.math.BigDecimal.ZERO);
-        this.agentTimeout = s.duration("sandflow.agent.timeout");
+        this.agentTimeout = s.positiveDuration("sandflow.agent.timeout");
         this.maxOutputBytes = s.positiveInt("sandflow.agent.max-output");
         this.retry = wrap("sandflow.retry", () -> new RetryPolicy(s.positiveInt("sandflow.retry.max-attempts"),
                 s.positiveInt("sandflow.retry.max-invalid-attempts"), s.duration("sandflow.retry.backoff.initial"),
@@ -427,7 +431,7 @@ final class Engine implements AutoCloseable {
     }
 
     /** What no agent may read: the store's folder, Sandflow's config files, the outbox and failed reports. */
-    private static List<Path> secretPaths(Settings s) {
+    static List<Path> secretPaths(Settings s) {
         List<Path> paths = new ArrayList<>();
         String url = storeUrl(s);
         if (url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:h2:mem:")) {
@@ -437,6 +441,14 @@ final class Engine implements AutoCloseable {
         for (String name : List.of("application.properties")) {
             paths.add(s.workDir().resolve(name));
         }
+        // The log names every input and why each failed: hide its folder (the rotated files too), or only the file
+        // when that folder also holds the workspaces
+        s.optional("sandflow.log.file").ifPresent(f -> {
+            Path log = s.path("sandflow.log.file");
+            Path folder = log.getParent();
+            boolean holdsWorkspaces = s.path("sandflow.workspace").startsWith(folder);
+            paths.add(holdsWorkspaces ? log : folder);
+        });
         return paths;
     }
 

@@ -3,6 +3,8 @@ package io.sandflow.app;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobState;
+import io.sandflow.ops.Money;
+import io.sandflow.ops.Pace;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -12,24 +14,26 @@ import org.apache.camel.support.EventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * One log line per finished job (bean {@code progress}), with counts over everything the store knows plus the
- * inbox, and an ETA from recent throughput:
+ * inbox, and an ETA from this run's recent pace ({@link Pace}), or why there is none:
  * {@code [37/580] ok ajgt.json 2m13s $0.41 · done 37 failed 1 parked 0 pending 542 · ETA 3h10m}.
  * With {@code run --once} on a terminal, a live progress bar shows the same figures instead of the lines.
  */
 public final class Progress {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.progress");
-    /** Jobs whose finish times give the throughput; enough to smooth one slow job, few enough to follow change. */
-    private static final int WINDOW = 50;
+    private static final int WINDOW = Pace.WINDOW;
     /** Set on an exchange once its job is counted: parked jobs are counted at completion, the others earlier. */
     private static final String REPORTED = "sandflowProgressReported";
 
@@ -40,14 +44,29 @@ public final class Progress {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong parked = new AtomicLong();
+    /** Jobs stopped by a shutdown (back to pending), by name, for the last line. */
+    private final java.util.Set<String> interrupted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** When this node's last jobs finished (done or failed), oldest first. */
     private final Deque<Instant> recent = new ArrayDeque<>();
+    private final Clock clock;
+    private final Instant runStart;
+    /** Why no job can run now (the breaker holds the queue), or null. */
+    private final Supplier<String> blocked;
     private final Object lines = new Object();
     private volatile ProgressBar bar;
     private volatile Runnable afterExchange = () -> { };
 
     Progress(Standing standing, Metrics metrics) {
+        this(standing, metrics, Clock.systemUTC(), () -> null);
+    }
+
+    /** @param clock "now", from which this run's start and its jobs' finishes are taken (tests pass their own) */
+    Progress(Standing standing, Metrics metrics, Clock clock, Supplier<String> blocked) {
         this.standing = standing;
         this.metrics = metrics;
+        this.clock = clock;
+        this.runStart = clock.instant();
+        this.blocked = blocked;
     }
 
     /**
@@ -62,7 +81,7 @@ public final class Progress {
         bar = new ProgressBarBuilder().setTaskName("sandflow").setInitialMax(v.total())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate()
                 .startsFrom(v.count(JobState.DONE) + v.count(JobState.FAILED), Duration.ZERO)
-                .setEtaFunction(state -> Optional.ofNullable(etaOrNull(standing.view(), pendingNow())))
+                .setEtaFunction(state -> Optional.ofNullable(eta(counts(standing.view())).duration()))
                 .build();
     }
 
@@ -101,7 +120,11 @@ public final class Progress {
         }
         tally(job.ending).incrementAndGet();
         metrics.jobEnded(job.ending, failureClass(job, cause));
-        Instant now = Instant.now();
+        boolean stopped = cause instanceof io.sandflow.job.JobParkedException p && p.isShutdown();
+        if (stopped) {
+            interrupted.add(job.name);
+        }
+        Instant now = clock.instant();
         if (job.ending.equals("ok") || job.ending.equals("failed")) {
             synchronized (recent) {
                 recent.addLast(now);
@@ -116,7 +139,7 @@ public final class Progress {
         synchronized (lines) {
             standing.reported(job);
             Counts c = counts(v);
-            String eta = Optional.ofNullable(etaOrNull(v, c.pending)).map(AttemptSteps::human).orElse("?");
+            String eta = eta(c).text();
             ProgressBar b = bar;
             if (b != null) {
                 b.maxHint(c.total);
@@ -126,9 +149,9 @@ public final class Progress {
             }
             if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
                 String line = String.format(
-                        "[%d/%d] %s %s %s $%.2f · done %d failed %d parked %d pending %d · ETA %s",
-                        c.done + c.failed, c.total, job.ending, job.name,
-                        AttemptSteps.human(Duration.between(job.started, now)), job.costUsd.doubleValue(),
+                        "[%d/%d] %s %s %s %s · done %d failed %d parked %d pending %d · ETA %s",
+                        c.done + c.failed, c.total, stopped ? "stopped (pending)" : job.ending, job.name,
+                        AttemptSteps.human(Duration.between(job.started, Instant.now())), Money.usd(job.costUsd),
                         c.done, c.failed, c.parked, c.pending, eta);
                 if (b != null) {
                     LOG.debug(line);
@@ -184,28 +207,37 @@ public final class Progress {
         return new Counts(total, done, failed, parked, Math.max(0, total - done - failed - parked));
     }
 
-    private long pendingNow() {
-        return counts(standing.view()).pending;
+    /**
+     * The last line of a run: what the next start will find, with the jobs the stop interrupted named.
+     *
+     * @param inboxFiles the inputs still in the inbox
+     */
+    String leftPending(long inboxFiles) {
+        if (inboxFiles == 0) {
+            return "Sandflow stopped: nothing left pending";
+        }
+        java.util.List<String> names = new java.util.ArrayList<>(new java.util.TreeSet<>(interrupted));
+        String which = names.isEmpty() ? "" : ", " + names.size() + " of them interrupted by the stop ("
+                + String.join(", ", names.subList(0, Math.min(10, names.size()))) + (names.size() > 10 ? ", …" : "")
+                + ")";
+        return "Sandflow stopped: " + inboxFiles + " input(s) left pending in the inbox" + which
+                + "; the next start runs them";
     }
 
-    /** Remaining jobs over recent throughput: this node's last finishes, else the store's last ten minutes. */
-    private Duration etaOrNull(Standing.View v, long pending) {
-        if (pending == 0) {
-            return Duration.ZERO;
+    /**
+     * The time the remaining jobs (pending, running) need at this node's recent pace; none while the breaker holds
+     * the queue or only parked jobs remain, with why.
+     */
+    Pace.Eta eta(Counts c) {
+        String why = blocked.get();
+        if (why == null && c.pending == 0 && c.parked > 0) {
+            why = "every remaining job is parked";
         }
-        double perSecond = 0;
+        List<Instant> finishes;
         synchronized (recent) {
-            if (recent.size() >= 2) {
-                double span = Duration.between(recent.getFirst(), recent.getLast()).toMillis() / 1000.0;
-                perSecond = (recent.size() - 1) / Math.max(0.001, span);
-            }
+            finishes = List.copyOf(recent);
         }
-        // The store's ten minutes speak for the cluster's pace only once they hold a few jobs; right after a start
-        // they would spread one finish over ten minutes
-        if (perSecond == 0 && v.store().doneLast10Minutes() >= 10) {
-            perSecond = v.store().doneLast10Minutes() / 600.0;
-        }
-        return perSecond == 0 ? null : Duration.ofSeconds(Math.round(pending / perSecond));
+        return Pace.eta(finishes, runStart, clock.instant(), c.pending, why == null ? null : AttemptLog.clip(why));
     }
 
     /**

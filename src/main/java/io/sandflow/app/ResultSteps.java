@@ -202,10 +202,11 @@ public final class ResultSteps {
         job.failureReason = reason;
         String reportName = OutputNames.reportName(job.name);
         if (reportName.equals(job.name + OutputNames.REPORT_SUFFIX)) {
-            LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt, reason);
+            LOG.warn("{}: failed ({}) after {} attempt(s): {}", job.name, cls.label(), job.attempt,
+                    AttemptLog.clip(reason));
         } else {
             LOG.warn("{}: failed ({}) after {} attempt(s): {}; report: failed/{}", job.name, cls.label(), job.attempt,
-                    reason, reportName);
+                    AttemptLog.clip(reason), reportName);
         }
     }
 
@@ -333,7 +334,11 @@ public final class ResultSteps {
         }
         if (job != null) {
             job.ending = "parked";
-            LOG.info("{}: parked, stays in the inbox: {}", job.name, reason);
+            if (cause != null && cause.isShutdown()) {
+                LOG.info("{}: stopped by the shutdown; stays pending in the inbox", job.name);
+            } else {
+                LOG.info("{}: parked, stays in the inbox: {}", job.name, reason);
+            }
         }
     }
 

@@ -15,12 +15,13 @@ import java.util.concurrent.Callable;
 
 /**
  * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed},
- * {@code rerun FILE…}, {@code render FILE}, {@code demo}, {@code doctor}.
+ * {@code rerun FILE…}, {@code render FILE}, {@code demo}, {@code doctor}, {@code config}. Logs go to stderr; stdout
+ * carries only what a command answers.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
         subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Rerun.class,
-                Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class})
+                Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class, Sandflow.Config.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -39,11 +40,16 @@ public final class Sandflow {
             description = "Set one setting, e.g. -Dsandflow.workers=4.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
+    /** The logging settings applied by {@link #settings()}, undone when the command ends. */
+    private Logging.Applied logging;
+
     private Sandflow() {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int code = execute(args);
+        Logging.shutdown();
+        System.exit(code);
     }
 
     /** Runs a command line and returns its exit code (for tests). */
@@ -53,7 +59,8 @@ public final class Sandflow {
 
     /** As {@link #execute(String...)}, with the commands' output going to {@code out} (for tests). */
     static int execute(java.io.PrintWriter out, String... args) {
-        CommandLine cli = new CommandLine(new Sandflow());
+        Sandflow top = new Sandflow();
+        CommandLine cli = new CommandLine(top);
         // "-C demo" names a folder, even though demo is also a command
         cli.setAllowSubcommandsAsOptionParameters(true);
         if (out != null) {
@@ -67,11 +74,21 @@ public final class Sandflow {
             }
             throw e;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            if (top.logging != null) {
+                top.logging.close();
+            }
+        }
     }
 
     Settings settings() {
-        return Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
+        Settings settings = Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
+        if (logging == null) {
+            logging = Logging.apply(settings);
+        }
+        return settings;
     }
 
     @Command(name = "run", description = "Run as a daemon over the inbox; with --once, drain it and exit "
@@ -220,6 +237,21 @@ public final class Sandflow {
         @Override
         public Integer call() {
             return new DoctorCommand().run(top.settings(), System.out);
+        }
+    }
+
+    @Command(name = "config", description = "Print every effective setting with where it came from (the built-in "
+            + "defaults, a file and line, a built-in profile, -D); secrets are masked.")
+    static final class Config implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Sandflow top;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return ConfigCommand.print(top.settings(), System.getenv(), spec.commandLine().getOut());
         }
     }
 

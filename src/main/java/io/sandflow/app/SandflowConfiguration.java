@@ -13,7 +13,6 @@ import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,7 +53,7 @@ public class SandflowConfiguration implements CamelConfiguration {
                 engine.followLinks);
         this.standing = new Standing(engine::store, inboxEntries::countWaiting,
                 engine.settings.duration("sandflow.observe.refresh"));
-        this.progress = new Progress(standing, metrics);
+        this.progress = new Progress(standing, metrics, Clock.systemUTC(), this::blockedReason);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sandflow-control");
             t.setDaemon(true);
@@ -67,6 +66,20 @@ public class SandflowConfiguration implements CamelConfiguration {
         });
         this.surroundings = new Surroundings(engine, gate);
         this.backoffs = new Backoffs(control);
+    }
+
+    /** Why no job can run now, for the progress line's ETA: the breaker holds the queue; null when it does not. */
+    private String blockedReason() {
+        if (engine.stopping) {
+            return "Sandflow is stopping";
+        }
+        CircuitBreaker.State state = breaker.state();
+        if (state == CircuitBreaker.State.CLOSED) {
+            return null;
+        }
+        String why = breaker.reason();
+        return "the circuit breaker is " + state.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                + (why == null || why.isBlank() ? "" : ": " + why);
     }
 
     Engine engine() {
@@ -183,9 +196,21 @@ public class SandflowConfiguration implements CamelConfiguration {
             }
         }
         context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            /** Only a context that ran jobs has something to say when it stops (doctor only builds one). */
+            private volatile boolean started;
+
+            @Override
+            public void onContextStarted(CamelContext context) {
+                started = true;
+            }
+
             @Override
             public void onContextStopped(CamelContext stopped) {
                 progress.close();
+                if (started) {
+                    // Every job has ended by now (Camel waited for them): the last word on what the next start finds
+                    LOG.info(progress.leftPending(inboxEntries.countWaiting()));
+                }
             }
         });
     }
@@ -287,19 +312,13 @@ public class SandflowConfiguration implements CamelConfiguration {
     }
 
     /** The route files built into the jar (a test keeps this list equal to the project's routes/ folder). */
-    static final java.util.List<String> BUILT_IN_ROUTES = java.util.List.of("intake.camel.yaml",
-            "dispatch.camel.yaml", "results.camel.yaml", "errors.camel.yaml", "housekeeping.camel.yaml",
-            "observe.camel.yaml");
+    static final java.util.List<String> BUILT_IN_ROUTES = RouteFiles.BUILT_IN;
 
-    /** The working folder's routes/ when it has one, so users can edit the flow; else the routes in the jar. */
+    /**
+     * The routes a working folder runs: its routes/ files replace the built-in files of the same names, the others
+     * stay built in, and its other *.camel.yaml files are added (see {@link RouteFiles}).
+     */
     static String routesPattern(Path workDir) {
-        Path routes = workDir.resolve("routes");
-        if (Files.isDirectory(routes)) {
-            return "file:" + routes.toAbsolutePath() + "/*.camel.yaml";
-        }
-        // Named one by one: a wildcard makes Camel read every entry of the (large) jar to find them, which was
-        // most of a second of every start-up
-        return BUILT_IN_ROUTES.stream().map(name -> "classpath:routes/" + name)
-                .collect(java.util.stream.Collectors.joining(","));
+        return RouteFiles.of(workDir).includePattern();
     }
 }

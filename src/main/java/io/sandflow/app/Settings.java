@@ -2,7 +2,6 @@ package io.sandflow.app;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,13 +20,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Sandflow's settings, layered: built-in defaults, then the working folder's application.properties, then
- * {@code --config FILE}, then each {@code --profile NAME}, then single {@code -Dkey=value} overrides.
- * Every value remembers where it came from so that an error can say which file to fix.
+ * Sandflow's settings, layered, each layer overriding the ones before it: built-in defaults; the built-in profiles
+ * named by {@code --profile}; the working folder's application.properties; {@code --config FILE}; the user's own
+ * application-NAME.properties for each {@code --profile NAME}; single {@code -Dkey=value} overrides. The user's own
+ * files thus win over what Sandflow ships, and a user's profile over the user's base file. Every value remembers
+ * where it came from (file and line) so that an error, and {@code sandflow config}, can say which line to fix.
  */
 public final class Settings {
 
     static final String DEFAULTS = "sandflow-defaults.properties";
+    static final String DEFAULTS_ORIGIN = "the built-in defaults";
+    static final String COMMAND_LINE_ORIGIN = "-D on the command line";
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)");
 
     private final Path workDir;
@@ -56,38 +59,46 @@ public final class Settings {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read built-in defaults", e);
         }
-        overlay(values, origins, defaults, "built-in defaults");
-        Path appProps = dir.resolve("application.properties");
-        if (Files.isRegularFile(appProps)) {
-            overlay(values, origins, read(appProps, "application.properties"), "application.properties");
-        }
+        overlay(values, origins, defaults, k -> DEFAULTS_ORIGIN);
         Path configDir = dir;
+        Path config = null;
         if (configFile != null) {
-            Path file = dir.resolve(configFile).normalize();
-            if (!Files.isRegularFile(file)) {
+            config = dir.resolve(configFile).normalize();
+            if (!Files.isRegularFile(config)) {
                 throw new ConfigException("--config " + configFile + ": no such file");
             }
-            overlay(values, origins, read(file, "--config " + configFile), file.getFileName().toString());
-            configDir = file.getParent();
+            configDir = config.getParent();
         }
+        // A profile file of the user's own, else the one built in; a copy identical to the built-in one (a checkout
+        // of the project) is the built-in one
+        List<Path> ownProfiles = new ArrayList<>();
         for (String profile : profiles) {
             String name = "application-" + profile + ".properties";
             Path file = Files.isRegularFile(configDir.resolve(name)) ? configDir.resolve(name) : dir.resolve(name);
-            Properties props;
-            if (Files.isRegularFile(file)) {
-                props = read(file, "--profile " + profile);
+            String bundled = readBundledProfile(name);
+            if (Files.isRegularFile(file) && !sameText(file, bundled)) {
+                ownProfiles.add(file);
+            } else if (bundled != null) {
+                overlay(values, origins, parse(bundled, "built-in profile " + profile),
+                        k -> "the built-in profile " + profile);
             } else {
-                props = readBundledProfile(name);
-                if (props == null) {
-                    throw new ConfigException("--profile " + profile + ": no " + name + " in " + dir
-                            + (configDir.equals(dir) ? "" : " or " + configDir) + " and none built in");
-                }
+                throw new ConfigException("--profile " + profile + ": no " + name + " in " + dir
+                        + (configDir.equals(dir) ? "" : " or " + configDir) + " and none built in");
             }
-            overlay(values, origins, props, name);
+        }
+        Path appProps = dir.resolve("application.properties");
+        if (Files.isRegularFile(appProps)) {
+            overlayFile(values, origins, appProps, dir, "application.properties");
+        }
+        if (config != null) {
+            overlayFile(values, origins, config, dir, "--config " + configFile);
+        }
+        for (Path file : ownProfiles) {
+            overlayFile(values, origins, file, dir, "--profile");
         }
         overrides.forEach((k, v) -> {
             values.put(k, v);
-            origins.put(k, "the command line");
+            origins.put(k, COMMAND_LINE_ORIGIN);
         });
         Settings settings = new Settings(dir, values, origins);
         settings.rejectUnknownKeys(defaults);
@@ -101,33 +112,92 @@ public final class Settings {
         return new Settings(dir, base.values, base.origins);
     }
 
-    private static Properties readBundledProfile(String name) {
+    private static String readBundledProfile(String name) {
         try (InputStream in = Settings.class.getClassLoader().getResourceAsStream("profiles/" + name)) {
-            if (in == null) {
-                return null;
-            }
-            Properties props = new Properties();
-            props.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
-            return props;
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigException("cannot read built-in profile " + name + ": " + e.getMessage(), e);
         }
     }
 
-    private static Properties read(Path file, String label) {
+    private static boolean sameText(Path file, String bundled) {
+        try {
+            return bundled != null && Files.readString(file, StandardCharsets.UTF_8).equals(bundled);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static Properties parse(String text, String label) {
         Properties props = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            props.load(reader);
+        try {
+            props.load(new java.io.StringReader(text));
         } catch (IOException | IllegalArgumentException e) {
-            throw new ConfigException(label + ": cannot read " + file + " (" + e.getMessage() + ")", e);
+            throw new ConfigException(label + ": cannot read it (" + e.getMessage() + ")", e);
         }
         return props;
     }
 
-    private static void overlay(Map<String, String> values, Map<String, String> origins, Properties props, String origin) {
+    /** A user's file, each value's origin its name (relative to the working folder when inside it) and line. */
+    private static void overlayFile(Map<String, String> values, Map<String, String> origins, Path file, Path dir,
+                                    String label) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(label + ": cannot read " + file + " (" + e.getMessage() + ")", e);
+        }
+        String shown = file.startsWith(dir) ? dir.relativize(file).toString() : file.toString();
+        Properties props = parse(text, label + ": " + shown);
+        Map<String, Integer> lines = keyLines(text);
+        overlay(values, origins, props, k -> lines.containsKey(k) ? shown + ":" + lines.get(k) : shown);
+    }
+
+    /**
+     * The line each key is (last) set on. Each logical line (continuations joined) is read by Properties itself, so
+     * that keys with escapes are named exactly as the whole file names them.
+     */
+    static Map<String, Integer> keyLines(String text) {
+        Map<String, Integer> lines = new LinkedHashMap<>();
+        String[] physical = text.split("\\r\\n|\\r|\\n", -1);
+        StringBuilder logical = new StringBuilder();
+        int startLine = 0;
+        for (int i = 0; i < physical.length; i++) {
+            String line = physical[i];
+            if (logical.isEmpty()) {
+                String lead = line.stripLeading();
+                if (lead.isEmpty() || lead.startsWith("#") || lead.startsWith("!")) {
+                    continue;
+                }
+                startLine = i + 1;
+            }
+            logical.append(line).append('\n');
+            int backslashes = 0;
+            for (int j = line.length() - 1; j >= 0 && line.charAt(j) == '\\'; j--) {
+                backslashes++;
+            }
+            if (backslashes % 2 == 1 && i + 1 < physical.length) {
+                continue;
+            }
+            Properties one = new Properties();
+            try {
+                one.load(new java.io.StringReader(logical.toString()));
+            } catch (IOException | IllegalArgumentException e) {
+                // The whole file's parse reports it
+            }
+            for (String key : one.stringPropertyNames()) {
+                lines.put(key, startLine);
+            }
+            logical.setLength(0);
+        }
+        return lines;
+    }
+
+    private static void overlay(Map<String, String> values, Map<String, String> origins, Properties props,
+                                java.util.function.Function<String, String> origin) {
         for (String key : new TreeSet<>(props.stringPropertyNames())) {
             values.put(key, props.getProperty(key).trim());
-            origins.put(key, origin);
+            origins.put(key, origin.apply(key));
         }
     }
 
@@ -301,6 +371,15 @@ public final class Settings {
             default -> Math.round(amount * 86_400_000);
         };
         return Duration.ofMillis(millis);
+    }
+
+    /** A duration that must be longer than zero: a zero timeout, lease or wait would fail every job. */
+    public Duration positiveDuration(String key) {
+        Duration d = duration(key);
+        if (d.isZero() || d.isNegative()) {
+            throw invalid(key, "must be longer than zero");
+        }
+        return d;
     }
 
     /** A folder or file setting, resolved against the working folder. */

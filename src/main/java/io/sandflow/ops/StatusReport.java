@@ -8,26 +8,47 @@ import io.sandflow.job.JobState;
 import io.sandflow.store.NodeRecord;
 import io.sandflow.store.StatusSnapshot;
 
-import java.math.RoundingMode;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * What {@code sandflow status} shows: jobs by state, spend and tokens, throughput and ETA, the circuit breaker and
- * the most common failure reasons with the files they hit. Built from one store snapshot plus the inbox's size.
+ * What {@code sandflow status} shows: jobs by state, spend and tokens, pace and ETA, the circuit breaker, the nodes
+ * and the most common causes of failure with the files they hit. Built from one store snapshot plus the inbox's size.
+ *
+ * <p>Each job is counted once, in one state, and the states add up to the total: the store's jobs (each file name
+ * once) plus the inbox files the store does not know yet, which are pending. The ETA comes from this run's recent
+ * pace ({@link Pace}); while the breaker holds the queue, or every remaining job is parked, or no node runs, there is
+ * none, and the report says why.
+ *
+ * @param breaker the breaker's state as the nodes recorded it ("CLOSED", "OPEN until …: why")
+ * @param lease   sandflow.cluster.lease: a node whose heartbeat is older than this is not running
+ * @param top     how many failure causes to show
  */
-public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker, Duration took) {
+public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker, Duration took, Duration lease,
+                           int top) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Sample file names shown per failure cause. */
+    private static final int SAMPLES = 5;
 
-    /** Jobs still to finish: the store's unfinished ones, or the inbox when it holds files the store has not seen. */
+    public long count(JobState state) {
+        if (state == JobState.PENDING) {
+            // Inbox files wait as jobs too: those the store holds are its pending, running or parked ones
+            long known = store.count(JobState.PENDING) + store.count(JobState.RUNNING) + store.count(JobState.PARKED);
+            return store.count(JobState.PENDING) + Math.max(0, inboxFiles - known);
+        }
+        return store.count(state);
+    }
+
+    /** Jobs still to finish: pending, running and parked. */
     public long remaining() {
-        long unfinished = store.count(JobState.PENDING) + store.count(JobState.RUNNING) + store.count(JobState.PARKED);
-        return Math.max(inboxFiles, unfinished);
+        return count(JobState.PENDING) + count(JobState.RUNNING) + count(JobState.PARKED);
     }
 
     public long total() {
-        return store.count(JobState.DONE) + store.count(JobState.FAILED) + remaining();
+        return count(JobState.DONE) + count(JobState.FAILED) + remaining();
     }
 
     /** Jobs done per hour: the last ten minutes' pace when there is one (it follows change), else the last hour's. */
@@ -35,25 +56,48 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         return store.doneLast10Minutes() > 0 ? store.doneLast10Minutes() * 6 : store.doneLastHour();
     }
 
-    /** Time to finish at the current pace; null when nothing was done lately, zero when nothing remains. */
-    public Duration eta() {
-        if (remaining() == 0) {
-            return Duration.ZERO;
+    /** Nodes whose heartbeat is recent enough for them to be running. */
+    public List<NodeRecord> liveNodes() {
+        return store.nodes().stream().filter(this::alive).toList();
+    }
+
+    private boolean alive(NodeRecord n) {
+        return Duration.between(n.heartbeatAt(), store.now()).compareTo(lease) <= 0;
+    }
+
+    /** Time to finish at this run's recent pace, or why there is no estimate. */
+    public Pace.Eta eta() {
+        long toRun = count(JobState.PENDING) + count(JobState.RUNNING);
+        String blocked = null;
+        if (remaining() > 0) {
+            if (breaker != null && !breaker.isBlank() && !breaker.startsWith("CLOSED")) {
+                blocked = "the circuit breaker is " + breaker;
+            } else if (toRun == 0) {
+                blocked = "every remaining job is parked";
+            } else if (liveNodes().isEmpty()) {
+                blocked = "no node is running";
+            }
         }
-        long perHour = perHour();
-        return perHour == 0 ? null : Duration.ofSeconds(Math.round(remaining() * 3600.0 / perHour));
+        Instant runStart = liveNodes().stream().map(NodeRecord::startedAt).min(Instant::compareTo)
+                .orElse(store.now());
+        return Pace.eta(store.recentFinishes(), runStart, store.now(), toRun, blocked);
+    }
+
+    public List<FailureCauses.Cause> causes() {
+        return FailureCauses.group(store.topReasons(), top, SAMPLES);
     }
 
     public String json() {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode counts = root.putObject("counts");
         for (JobState s : JobState.values()) {
-            counts.put(s.name().toLowerCase(Locale.ROOT), store.count(s));
+            counts.put(s.name().toLowerCase(Locale.ROOT), count(s));
         }
         root.put("total", total());
         root.put("remaining", remaining());
         root.put("inboxFiles", inboxFiles);
         root.put("spendUsd", store.totalCostUsd());
+        root.put("spend", Money.usd(store.totalCostUsd()));
         ObjectNode tokens = root.putObject("tokens");
         tokens.put("in", store.inputTokens());
         tokens.put("out", store.outputTokens());
@@ -61,22 +105,23 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         rate.put("doneLast10Minutes", store.doneLast10Minutes());
         rate.put("doneLastHour", store.doneLastHour());
         rate.put("perHour", perHour());
-        Duration eta = eta();
-        if (eta == null) {
-            root.putNull("etaSeconds");
+        Pace.Eta eta = eta();
+        if (eta.known()) {
+            root.put("etaSeconds", eta.duration().toSeconds());
         } else {
-            root.put("etaSeconds", eta.toSeconds());
+            root.putNull("etaSeconds");
         }
-        root.put("eta", eta == null ? "?" : human(eta));
+        root.put("eta", eta.text());
         root.put("breaker", breaker);
         ArrayNode reasons = root.putArray("topFailures");
-        for (StatusSnapshot.FailureReason r : store.topReasons()) {
+        for (FailureCauses.Cause c : causes()) {
             ObjectNode o = reasons.addObject();
-            o.put("state", r.state().name().toLowerCase(Locale.ROOT));
-            o.put("reason", r.reason());
-            o.put("count", r.count());
+            o.put("state", c.state().name().toLowerCase(Locale.ROOT));
+            o.put("reason", c.reason());
+            o.put("count", c.count());
+            o.put("variants", c.variants());
             ArrayNode files = o.putArray("files");
-            r.sampleNames().forEach(files::add);
+            c.sampleNames().forEach(files::add);
         }
         ArrayNode nodes = root.putArray("nodes");
         for (NodeRecord n : store.nodes()) {
@@ -85,6 +130,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
             o.put("host", n.host());
             o.put("runningJobs", n.runningJobs());
             o.put("heartbeatAgeSeconds", Duration.between(n.heartbeatAt(), store.now()).toSeconds());
+            o.put("alive", alive(n));
         }
         root.put("readMillis", took.toMillis());
         try {
@@ -97,28 +143,29 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
     public String text() {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "jobs      %d total · done %d · failed %d · parked %d · running %d · "
-                        + "pending %d (inbox %d)%n", total(), store.count(JobState.DONE), store.count(JobState.FAILED),
-                store.count(JobState.PARKED), store.count(JobState.RUNNING), store.count(JobState.PENDING),
+                        + "pending %d · %d file(s) in the inbox%n", total(), count(JobState.DONE),
+                count(JobState.FAILED), count(JobState.PARKED), count(JobState.RUNNING), count(JobState.PENDING),
                 inboxFiles));
-        out.append(String.format(Locale.ROOT, "spend     $%s · tokens in %,d out %,d%n",
-                store.totalCostUsd().setScale(2, RoundingMode.HALF_UP), store.inputTokens(), store.outputTokens()));
-        Duration eta = eta();
+        out.append(String.format(Locale.ROOT, "spend     %s · tokens in %,d out %,d%n", Money.usd(store.totalCostUsd()),
+                store.inputTokens(), store.outputTokens()));
         out.append(String.format(Locale.ROOT, "pace      %d done in the last 10 min, %d in the last hour · %d/h · "
-                        + "ETA %s%n", store.doneLast10Minutes(), store.doneLastHour(), perHour(),
-                eta == null ? "? (nothing done lately)" : human(eta)));
+                + "ETA %s%n", store.doneLast10Minutes(), store.doneLastHour(), perHour(), eta().text()));
         out.append("breaker   ").append(breaker).append(System.lineSeparator());
         for (NodeRecord n : store.nodes()) {
-            out.append(String.format(Locale.ROOT, "node      %s on %s · running %d · heartbeat %s ago%n", n.nodeId(),
-                    n.host(), n.runningJobs(), human(Duration.between(n.heartbeatAt(), store.now()))));
+            out.append(String.format(Locale.ROOT, "node      %s on %s · running %d · heartbeat %s ago%s%n", n.nodeId(),
+                    n.host(), n.runningJobs(), human(Duration.between(n.heartbeatAt(), store.now())),
+                    alive(n) ? "" : " (not running)"));
         }
-        if (!store.topReasons().isEmpty()) {
+        List<FailureCauses.Cause> causes = causes();
+        if (!causes.isEmpty()) {
             out.append("why jobs failed or wait").append(System.lineSeparator());
-            for (StatusSnapshot.FailureReason r : store.topReasons()) {
-                out.append(String.format(Locale.ROOT, "  %6d  %-6s  %s%n", r.count(),
-                        r.state().name().toLowerCase(Locale.ROOT), r.reason()));
-                if (!r.sampleNames().isEmpty()) {
-                    out.append("                  ").append(String.join(", ", r.sampleNames()))
-                            .append(r.count() > r.sampleNames().size() ? ", …" : "").append(System.lineSeparator());
+            for (FailureCauses.Cause c : causes) {
+                out.append(String.format(Locale.ROOT, "  %6d  %-6s  %s%s%n", c.count(),
+                        c.state().name().toLowerCase(Locale.ROOT), c.reason(),
+                        c.variants() > 1 ? " (and " + (c.variants() - 1) + " like it with other values)" : ""));
+                if (!c.sampleNames().isEmpty()) {
+                    out.append("                  ").append(String.join(", ", c.sampleNames()))
+                            .append(c.count() > c.sampleNames().size() ? ", …" : "").append(System.lineSeparator());
                 }
             }
         }
@@ -127,7 +174,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
     }
 
     /** 3h10m, 2m13s, 45s: the same shape as the progress line's. */
-    static String human(Duration d) {
+    public static String human(Duration d) {
         long s = Math.max(0, d.toSeconds());
         if (s >= 86_400) {
             return s / 86_400 + "d" + (s % 86_400) / 3600 + "h";

@@ -18,9 +18,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the JSON result of a run: the structured output, else JSON in the result text, else the file the agent was
- * told to write. A result is always a JSON object: an array or a scalar is reported as invalid output, because
- * every schema we serve describes a record and the rules address its fields by pointer.
+ * Finds the JSON result of a run: the structured output, else the file the agent was told to write
+ * ({@code $SANDFLOW_OUTPUT}), else JSON in the result text (a plain agent's stdout). The file comes before the text
+ * because writing it is deliberate, while text may quote JSON that is not the answer (a progress line, the input).
+ * A result is always a JSON object: an array or a scalar is reported as invalid output, because every schema we
+ * serve describes a record and the rules address its fields by pointer.
  */
 public final class ResultExtractor {
 
@@ -67,20 +69,24 @@ public final class ResultExtractor {
             }
             seen.add("the structured output is " + kind(structured));
         }
-        if (env != null && env.result() != null && !env.result().isBlank()) {
-            JsonNode fromText = fromText(env.result(), seen);
-            if (fromText != null) {
-                return fromText;
-            }
-        }
+        // The file before the text: the text may quote JSON that is not the answer
         if (agentOutputFile != null) {
             Optional<byte[]> written = readOutputFile(agentOutputFile);
             if (written.isPresent()) {
                 return fromFile(agentOutputFile, written.get());
             }
         }
-        String sentence = "the agent returned no structured output and no JSON in its result text, and "
-                + (agentOutputFile == null ? "no output file was expected" : "wrote no file at " + agentOutputFile);
+        if (env != null && env.result() != null && !env.result().isBlank()) {
+            JsonNode fromText = fromText(env.result(), seen);
+            if (fromText != null) {
+                return fromText;
+            }
+        }
+        String noFile = agentOutputFile == null ? "no output file was expected"
+                : "wrote no file at $SANDFLOW_OUTPUT (" + agentOutputFile + ")";
+        String sentence = env != null && env.isPlainText()
+                ? "the agent printed no JSON" + (env.result() == null ? " (nothing at all)" : "") + " and " + noFile
+                : "the agent returned no structured output and no JSON in its result text, and " + noFile;
         if (!seen.isEmpty()) {
             sentence += " (" + String.join("; ", seen) + ")";
         }

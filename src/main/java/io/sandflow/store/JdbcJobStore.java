@@ -610,6 +610,7 @@ final class JdbcJobStore implements JobStore {
                     counts.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
                 }
             }
+            counts.merge(JobState.DONE, -skippedBesideAnotherJob(c), Long::sum);
             // Two range counts on (state, finished_at) rather than one scan with a CASE: each reads index
             // entries only, and the 10-minute range is a sixth of the hour's.
             long lastHour = countDoneSince(c, Duration.ofHours(1));
@@ -645,8 +646,60 @@ final class JdbcJobStore implements JobStore {
             }
             return new StatusSnapshot(now, counts, decimal(totals.get(TOTAL_COST)),
                     number(totals.get(TOTAL_INPUT_TOKENS)), number(totals.get(TOTAL_OUTPUT_TOKENS)), last10,
-                    lastHour, reasons, nodes(c));
+                    lastHour, reasons, nodesWithRunningJobs(c), recentFinishes(c));
         });
+    }
+
+    /**
+     * DONE jobs recorded without a run (their output was there) for a name that has another job: a re-dropped input
+     * skipped for its result, which is that other job's result, not a job of its own. Read off the (state,
+     * finished_at) index, as such rows have no finish time, then the name index.
+     */
+    private long skippedBesideAnotherJob(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM sandflow_jobs j WHERE j.state = 'DONE'"
+                + " AND j.finished_at IS NULL AND EXISTS (SELECT 1 FROM sandflow_jobs o WHERE o.name = j.name"
+                + " AND o.id <> j.id)");
+             ResultSet rs = p.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The newest finish times of DONE and FAILED jobs, each read off the (state, finished_at) index. */
+    private List<Instant> recentFinishes(Connection c) throws SQLException {
+        List<Instant> out = new ArrayList<>();
+        for (JobState state : List.of(JobState.DONE, JobState.FAILED)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT finished_at FROM sandflow_jobs WHERE state = ?"
+                    + " AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT "
+                    + StatusSnapshot.RECENT_FINISHES)) {
+                bind(p, state.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(instant(rs, 1));
+                    }
+                }
+            }
+        }
+        out.sort(java.util.Comparator.reverseOrder());
+        return out.size() > StatusSnapshot.RECENT_FINISHES ? out.subList(0, StatusSnapshot.RECENT_FINISHES) : out;
+    }
+
+    /** The nodes, each with the jobs the store has RUNNING under its name (its own report ages between heartbeats). */
+    private List<NodeRecord> nodesWithRunningJobs(Connection c) throws SQLException {
+        Map<String, Integer> running = new java.util.HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT owner, COUNT(*) FROM sandflow_jobs"
+                + " WHERE state = 'RUNNING' AND owner IS NOT NULL GROUP BY owner");
+             ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                running.put(rs.getString(1), rs.getInt(2));
+            }
+        }
+        List<NodeRecord> out = new ArrayList<>();
+        for (NodeRecord n : nodes(c)) {
+            out.add(new NodeRecord(n.nodeId(), n.host(), n.startedAt(), n.heartbeatAt(),
+                    running.getOrDefault(n.nodeId(), 0)));
+        }
+        return out;
     }
 
     private long countDoneSince(Connection c, Duration window) throws SQLException {

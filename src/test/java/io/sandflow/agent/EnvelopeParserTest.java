@@ -152,4 +152,19 @@ class EnvelopeParserTest {
         assertThat(EnvelopeParser.parse("{\"type\":\"result\",\"is_error\":fal").presence())
                 .isEqualTo(Envelope.Presence.NOT_JSON);
     }
+
+    @Test
+    void underThePlainContractOutputWithoutAnEnvelopeIsText() {
+        Envelope text = EnvelopeParser.parse("  {\"summary\": \"x\"}\n", "a warning\n", false);
+
+        assertThat(text.presence()).isEqualTo(Envelope.Presence.TEXT);
+        assertThat(text.isError()).isFalse();
+        assertThat(text.result()).isEqualTo("{\"summary\": \"x\"}");
+        assertThat(text.errors()).containsExactly("a warning");
+        assertThat(EnvelopeParser.parse("", "", false).result()).isNull();
+        assertThat(EnvelopeParser.parse("{\"type\":\"result\",\"is_error\":true}", "", false).presence())
+                .isEqualTo(Envelope.Presence.PRESENT);
+        assertThat(EnvelopeParser.parse("{\"summary\": \"x\"}", "", true).presence())
+                .as("the claude contract still needs an envelope").isEqualTo(Envelope.Presence.NOT_JSON);
+    }
 }

@@ -289,4 +289,27 @@ class OutcomeClassifierTest {
                 """).scope()).as("max turns").isEqualTo(io.sandflow.job.FailureScope.INPUT);
         assertThat(classify(0, EnvelopeParserTest.SUCCESS).scope()).as("success").isNull();
     }
+
+    @Test
+    void aPlainAgentWithoutAnEnvelopeSucceedsOnExitZeroWhateverItPrinted() {
+        assertThat(classifier.classify(0, false, EnvelopeParser.parse("", "", false)).failureClass()).isNull();
+        assertThat(classifier.classify(0, false, EnvelopeParser.parse("some chatter", "", false)).failureClass())
+                .isNull();
+    }
+
+    @Test
+    void aPlainAgentWithoutAnEnvelopeFailsOnAnotherExitCodeQuotingItsStderr() {
+        Verdict v = classifier.classify(3, false, EnvelopeParser.parse("", "boom: disk full\n", false));
+
+        assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
+        assertThat(v.reason()).isEqualTo("the agent exited with code 3 without a result envelope: boom: disk full.");
+    }
+
+    @Test
+    void aPlainAgentsEnvelopeIsClassifiedAsClaudesIs() {
+        Verdict v = classifier.classify(1, false, EnvelopeParser.parse(apiError("429", "API Error: 429"), "", false));
+
+        assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
+        assertThat(v.reason()).contains("429");
+    }
 }

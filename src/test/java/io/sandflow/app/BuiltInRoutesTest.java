@@ -24,9 +24,20 @@ class BuiltInRoutesTest {
     }
 
     @Test
-    void aWorkingFolderWithItsOwnRoutesUsesThem(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    void aWorkingFolderRoutesFileReplacesTheBuiltInOneOfItsNameAndAddsTheOthers(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         assertThat(SandflowConfiguration.routesPattern(dir)).startsWith("classpath:routes/intake.camel.yaml,");
-        Files.createDirectories(dir.resolve("routes"));
-        assertThat(SandflowConfiguration.routesPattern(dir)).isEqualTo("file:" + dir.resolve("routes") + "/*.camel.yaml");
+        Path routes = Files.createDirectories(dir.resolve("routes"));
+        assertThat(SandflowConfiguration.routesPattern(dir)).as("an empty routes/ changes nothing")
+                .doesNotContain("file:");
+        Files.writeString(routes.resolve("results.camel.yaml"), "[]\n");
+        Files.writeString(routes.resolve("mine.camel.yaml"), "[]\n");
+        Files.writeString(routes.resolve("notes.txt"), "not a route\n");
+
+        assertThat(SandflowConfiguration.routesPattern(dir).split(",")).containsExactly(
+                "classpath:routes/intake.camel.yaml", "classpath:routes/dispatch.camel.yaml",
+                "file:" + routes.resolve("results.camel.yaml"), "classpath:routes/errors.camel.yaml",
+                "classpath:routes/housekeeping.camel.yaml", "classpath:routes/observe.camel.yaml",
+                "file:" + routes.resolve("mine.camel.yaml"));
     }
 }

@@ -111,4 +111,85 @@ class DoctorCommandTest {
                 .contains("MISSING  sandbox sandflow-3: exists but denies api.anthropic.com")
                 .contains("WARN     api key: sbx keeps the key in its own secret store; run `sbx secret set anthropic`");
     }
+
+    @Test
+    void eachConfigurationErrorTheDaemonRefusesIsMissingHereToo() throws Exception {
+        Path bin = bin("claude", "srt", "bwrap", "socat", "rg");
+
+        for (Map.Entry<String, String> bad : Map.of("sandflow.agent.timeout", "0s", "sandflow.cluster.lease", "0s",
+                "sandflow.breaker.open-for", "0s", "sandflow.intake.batch", "0").entrySet()) {
+            int rc = doctor(Map.of(bad.getKey(), bad.getValue()), env(bin, true));
+
+            assertThat(rc).as(output).isEqualTo(1);
+            assertThat(output).contains("MISSING  settings: " + bad.getKey());
+        }
+    }
+
+    @Test
+    void aRouteFileWithASyntaxErrorOrAnUnknownMethodIsMissing() throws Exception {
+        Path bin = bin("claude", "srt", "bwrap", "socat", "rg");
+        Path routes = Files.createDirectories(dir.resolve("routes"));
+        Files.writeString(routes.resolve("results.camel.yaml"), "- route:\n    id: publish\n  from: [\n");
+
+        assertThat(doctor(Map.of(), env(bin, true))).isEqualTo(1);
+        assertThat(output).containsPattern("MISSING  routes: routes/results\\.camel\\.yaml:\\d+:\\d+: ");
+
+        String dispatch = Files.readString(Path.of("routes/dispatch.camel.yaml"));
+        Files.delete(routes.resolve("results.camel.yaml"));
+        Files.writeString(routes.resolve("dispatch.camel.yaml"), dispatch.replace("method: claim\n", "method: grab\n"));
+
+        assertThat(doctor(Map.of(), env(bin, true))).isEqualTo(1);
+        assertThat(output).containsPattern("MISSING  routes: routes/dispatch\\.camel\\.yaml:\\d+:\\d+: route 'dispatch' "
+                + "calls the method 'grab'");
+        assertThat(dir.resolve("inbox")).as("checking the routes creates no folder").doesNotExist();
+    }
+
+    @Test
+    void aBaseUrlWhoseHostTheAllowlistDoesNotAdmitIsMissing() throws Exception {
+        Path bin = bin("claude", "srt", "bwrap", "socat", "rg");
+
+        int rc = doctor(Map.of("sandflow.agent.base-url", "https://llm-gateway.example.com/v1"), env(bin, true));
+
+        assertThat(rc).isEqualTo(1);
+        assertThat(output).contains("MISSING  network: sandflow.agent.base-url=https://llm-gateway.example.com/v1")
+                .contains("llm-gateway.example.com").contains("sandflow.sandbox.network.allow");
+
+        for (String allow : new String[] {"llm-gateway.example.com", "*.example.com", "llm-gateway.example.com:443"}) {
+            assertThat(doctor(Map.of("sandflow.agent.base-url", "https://llm-gateway.example.com/v1",
+                    "sandflow.sandbox.network.allow", allow), env(bin, true))).as(allow + ": " + output).isZero();
+        }
+        assertThat(doctor(Map.of("sandflow.agent.base-url", "http://127.0.0.1:8089",
+                "sandflow.sandbox.network.allow", "127.0.0.1:9000"), env(bin, true))).isEqualTo(1);
+        assertThat(doctor(Map.of("sandflow.sandbox.network.allow", "example.org"), env(bin, true)))
+                .as("the default API host must be admitted too").isEqualTo(1);
+        assertThat(output).contains("api.anthropic.com");
+    }
+
+    @Test
+    void srtIsTriedForRealWithTheConfiguredPolicyAndItsRefusalIsMissing() throws Exception {
+        Path bin = bin("claude", "bwrap", "socat", "rg");
+        Path srt = Files.writeString(bin.resolve("srt"), "#!/bin/sh\n"
+                + "echo 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(srt, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        int rc = doctor(Map.of(), env(bin, true));
+
+        assertThat(rc).isEqualTo(1);
+        assertThat(output).contains("MISSING  sandbox run:").contains("bwrap: setting up uid map: Permission denied");
+    }
+
+    @Test
+    void theRealSrtRunsANoOpWithTheConfiguredPolicy() throws Exception {
+        java.util.Optional<Path> srt = ProcessRunner.locate("srt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(srt.isPresent() || "true".equals(System.getenv("CI")),
+                "srt is not on PATH");
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("ANTHROPIC_API_KEY", KEY);
+        Path claude = bin("claude").resolve("claude");
+
+        int rc = doctor(Map.of("sandflow.agent.command", claude.toString()), env);
+
+        assertThat(output).contains("ok       sandbox run: a no-op ran inside srt with the configured policy");
+        assertThat(rc).as(output).isZero();
+    }
 }

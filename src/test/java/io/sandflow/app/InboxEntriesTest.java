@@ -74,7 +74,7 @@ class InboxEntriesTest {
                 warnings.addAll(log.warnings(name));
                 assertThat(log.warnings(name)).as("warnings about " + name).hasSize(1);
             }
-            okLines = log.lines().stream().filter(l -> l.contains("] ok ")).toList();
+            okLines = log.texts().stream().filter(l -> l.contains("] ok ")).toList();
         }
 
         assertThat(exit).isZero();
@@ -150,7 +150,7 @@ class InboxEntriesTest {
         List<String> lines;
         try (LogCapture log = new LogCapture()) {
             exit = work.runOnce();
-            lines = log.lines();
+            lines = log.texts();
         }
 
         assertThat(exit).isEqualTo(1);

@@ -127,6 +127,25 @@ class OpsCommandsTest {
         assertThat(work.names(work.outbox())).containsExactly("ok.result.json");
     }
 
+    @Test
+    void statusInAFolderWithoutAStoreSaysSoAndCreatesNothing() throws IOException {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        Run status;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            status = sandflow("status");
+        } finally {
+            System.setErr(original);
+        }
+
+        assertThat(status.code).isEqualTo(2);
+        assertThat(status.out).isEmpty();
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("no job store")
+                .contains(dir.resolve("data").toString()).doesNotContain("\tat ");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
     private record Run(int code, String out) {
     }
 

@@ -124,4 +124,66 @@ class ProgressCountsTest {
     private Progress.Counts counts() {
         return progress.counts(standing.view());
     }
+
+    /** A clock the test moves. */
+    private static final class TestClock extends java.time.Clock {
+        private java.time.Instant now = java.time.Instant.parse("2026-12-03T09:00:00Z");
+
+        void advance(java.time.Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void theEtaOfTheProgressLineIsThisRunsPaceOnItsClock() throws IOException {
+        TestClock clock = new TestClock();
+        Progress timed = new Progress(standing, new Metrics(new io.micrometer.core.instrument.composite
+                .CompositeMeterRegistry()), clock, () -> null);
+        Exchange a = claimed("a.json");
+        Exchange b = claimed("b.json");
+        standing.refresh();
+
+        clock.advance(java.time.Duration.ofSeconds(5));
+        results.write(a);
+        timed.finished(a);
+        clock.advance(java.time.Duration.ofSeconds(5));
+        results.write(b);
+        timed.finished(b);
+
+        Progress.Counts c = timed.counts(standing.view());
+        assertThat(c.pending()).isEqualTo(1);
+        assertThat(timed.eta(c).text()).as("two jobs in 10 s, one to go").isEqualTo("5s");
+        clock.advance(java.time.Duration.ofSeconds(10));
+        assertThat(timed.eta(c).text()).as("nothing finished for 10 s: the pace halves").isEqualTo("10s");
+    }
+
+    @Test
+    void theProgressLineHasNoEtaWhileTheBreakerHoldsTheQueueAndSaysWhy() throws IOException {
+        TestClock clock = new TestClock();
+        Progress timed = new Progress(standing, new Metrics(new io.micrometer.core.instrument.composite
+                .CompositeMeterRegistry()), clock, () -> "the circuit breaker is forced open: the total budget is spent");
+        Exchange a = claimed("a.json");
+        standing.refresh();
+        clock.advance(java.time.Duration.ofSeconds(5));
+        results.write(a);
+        timed.finished(a);
+
+        assertThat(timed.eta(timed.counts(standing.view())).text())
+                .isEqualTo("none (the circuit breaker is forced open: the total budget is spent)");
+    }
 }

@@ -76,7 +76,7 @@ class ResultExtractorTest {
                 () -> extractor.extract(envelope(quote("I could not finish."), null), missingFile()));
         assertThat(failure.failureClass()).isEqualTo(FailureClass.INVALID_OUTPUT);
         assertThat(failure.reason()).isEqualTo("the agent returned no structured output and no JSON in its result "
-                + "text, and wrote no file at " + missingFile());
+                + "text, and wrote no file at $SANDFLOW_OUTPUT (" + missingFile() + ")");
     }
 
     @Test
@@ -115,5 +115,30 @@ class ResultExtractorTest {
 
     private static String quote(String s) {
         return com.fasterxml.jackson.databind.node.TextNode.valueOf(s).toString();
+    }
+
+    @Test
+    void theFileTheAgentWroteWinsOverJsonQuotedInItsText() throws Exception {
+        Files.writeString(missingFile(), "{\"from\":\"file\"}");
+        Envelope plain = EnvelopeParser.parse("reading...\n{\"progress\": 50}\ndone\n", "", false);
+
+        assertThat(extractor.extract(plain, missingFile()).get("from").asText()).isEqualTo("file");
+    }
+
+    @Test
+    void aPlainAgentsPrintedJsonIsItsResult() {
+        Envelope plain = EnvelopeParser.parse("{\"summary\": \"s\", \"tags\": []}\n", "", false);
+
+        assertThat(extractor.extract(plain, missingFile()).get("summary").asText()).isEqualTo("s");
+    }
+
+    @Test
+    void aPlainAgentThatPrintedAndWroteNothingIsToldSo() {
+        JobFailure failure = catchThrowableOfType(JobFailure.class,
+                () -> extractor.extract(EnvelopeParser.parse("", "", false), missingFile()));
+
+        assertThat(failure.failureClass()).isEqualTo(FailureClass.INVALID_OUTPUT);
+        assertThat(failure.reason()).isEqualTo("the agent printed no JSON (nothing at all) and wrote no file at "
+                + "$SANDFLOW_OUTPUT (" + missingFile() + ")");
     }
 }

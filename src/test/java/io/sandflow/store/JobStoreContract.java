@@ -455,6 +455,18 @@ abstract class JobStoreContract {
     // ------------------------------------------------------------------------------------------------- status
 
     @Test
+    void anInputSkippedForAnotherJobsResultIsNoSecondDoneJob() {
+        Claim first = store.claim(new JobKey("a.json", "1".repeat(64)), "node-1", LONG_LEASE);
+        store.complete(first.jobId(), first.fenceToken(), outcome("0.25", 1000, 200, null, null));
+        // The same name with other content, skipped because a.json's result is in the outbox
+        store.markDoneWithoutRun(new JobKey("a.json", "2".repeat(64)), "node-1", "a.result.json");
+        // A first-time input whose result was already there (a resumed batch) is a job of its own
+        store.markDoneWithoutRun(new JobKey("b.json", "3".repeat(64)), "node-1", "b.result.json");
+
+        assertThat(store.status(0).count(JobState.DONE)).isEqualTo(2);
+    }
+
+    @Test
     void statusCountsTotalsAndTopReasons() {
         for (int i = 0; i < 3; i++) {
             Claim c = store.claim(key("done-" + i), "node-1", LONG_LEASE);
@@ -489,9 +501,13 @@ abstract class JobStoreContract {
                 new StatusSnapshot.FailureReason(JobState.FAILED, "File too large", 7,
                         List.of("big-0", "big-1", "big-2", "big-3", "big-4")),
                 new StatusSnapshot.FailureReason(JobState.FAILED, "Not JSON", 2, List.of("json-1", "json-2")));
-        assertThat(s.nodes()).extracting(NodeRecord::nodeId, NodeRecord::host, NodeRecord::runningJobs)
+        assertThat(s.nodes()).as("status counts the jobs RUNNING under each node, not its last report")
+                .extracting(NodeRecord::nodeId, NodeRecord::host, NodeRecord::runningJobs)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("node-1", "host-a", 0),
-                        org.assertj.core.groups.Tuple.tuple("node-2", "host-b", 2));
+                        org.assertj.core.groups.Tuple.tuple("node-2", "host-b", 1));
+        assertThat(store.nodes()).extracting(NodeRecord::runningJobs).containsExactly(0, 2);
+        assertThat(s.recentFinishes()).as("the 3 done and 9 failed with a finish time, newest first").hasSize(12)
+                .isSortedAccordingTo(java.util.Comparator.reverseOrder());
         assertThat(s.nodes().get(1).heartbeatAt()).isAfterOrEqualTo(s.nodes().get(1).startedAt());
         assertThat(store.status(5).topReasons()).extracting(StatusSnapshot.FailureReason::reason)
                 .containsExactly("File too large", "Not JSON", "Usage limit reached");
