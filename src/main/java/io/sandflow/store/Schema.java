@@ -56,18 +56,17 @@ final class Schema {
                 // every start and every status call
                 return new Result(0, Integer.toString(applied.getAsInt()));
             }
-            Integer legacy = legacyVersion(dataSource);
-            MigrateResult result = Flyway.configure(loader)
-                    .dataSource(dataSource)
-                    .locations("classpath:" + LOCATION)
-                    .table(HISTORY_TABLE)
-                    // An existing store from before Flyway starts at its recorded version; a database that
-                    // holds other applications' tables but no Sandflow store starts before V1
-                    .baselineOnMigrate(true)
-                    .baselineVersion(legacy == null ? "0" : legacy.toString())
-                    .baselineDescription(legacy == null ? "empty" : "migrated by " + LEGACY_TABLE)
-                    .load()
-                    .migrate();
+            MigrateResult result;
+            try {
+                result = runFlyway(dataSource, loader);
+            } catch (org.flywaydb.core.api.FlywayException e) {
+                // Another node created the history table a moment ago and is migrating under Flyway's lock: once
+                // it is done, this run finds the history and has nothing left to baseline
+                if (e.getMessage() == null || !e.getMessage().contains("already exists, and is empty")) {
+                    throw e;
+                }
+                result = runFlyway(dataSource, loader);
+            }
             String version = result.targetSchemaVersion != null ? result.targetSchemaVersion
                     : result.initialSchemaVersion;
             return new Result(result.migrationsExecuted, version);
@@ -75,6 +74,38 @@ final class Schema {
             if (h2) {
                 H2_LOCK.unlock();
             }
+        }
+    }
+
+    private static MigrateResult runFlyway(DataSource dataSource, ClassLoader loader) {
+        Integer legacy = legacyVersion(dataSource);
+        // A baseline only where one is needed: a store from before Flyway starts at its recorded version, and a
+        // database that holds other applications' tables but no Sandflow store starts before V1. A fresh database
+        // is migrated from V1 under Flyway's lock, which nodes starting together then wait on.
+        boolean baseline = legacy != null || (appliedVersion(dataSource).isEmpty() && holdsOtherTables(dataSource));
+        return Flyway.configure(loader)
+                .dataSource(dataSource)
+                .locations("classpath:" + LOCATION)
+                .table(HISTORY_TABLE)
+                .baselineOnMigrate(baseline)
+                .baselineVersion(legacy == null ? "0" : legacy.toString())
+                .baselineDescription(legacy == null ? "empty" : "migrated by " + LEGACY_TABLE)
+                .load()
+                .migrate();
+    }
+
+    /** Whether the schema holds tables other than Flyway's history (another application's, or a half-made store). */
+    private static boolean holdsOtherTables(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection();
+             ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), "%", new String[] {"TABLE"})) {
+            while (rs.next()) {
+                if (!rs.getString("TABLE_NAME").equalsIgnoreCase(HISTORY_TABLE)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (SQLException e) {
+            return true;
         }
     }
 

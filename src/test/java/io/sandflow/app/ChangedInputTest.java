@@ -127,6 +127,8 @@ class ChangedInputTest {
 
     @Test
     void rerunOfAnUnknownNameSaysSoAndExitsOne() throws IOException {
+        work.ask("known.json", "success");
+        assertThat(work.runOnce()).isZero();
         StringWriter said = new StringWriter();
         assertThat(cli(said, "rerun", "nowhere.json")).isEqualTo(1);
         assertThat(said.toString()).contains("nowhere.json");
