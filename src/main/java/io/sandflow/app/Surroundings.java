@@ -102,8 +102,8 @@ final class Surroundings {
                 try {
                     engine.store().probe();
                     gate.release(STORE);
-                } catch (StoreException e) {
-                    LOG.debug("the job store still fails: {}", e.getMessage());
+                } catch (RuntimeException e) {
+                    LOG.debug("the job store still fails: {}", e.toString());
                 }
             }
             if (gate.isHeldBy(FOLDER)) {
@@ -114,8 +114,11 @@ final class Surroundings {
                     folderFailed(problem.get());
                 }
             }
-        } catch (RuntimeException e) {
-            // A scheduled task that throws is never run again: keep re-checking
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // A scheduled task that throws is never run again, and a database's own assertion errors must not end
+            // the re-checks that reopen it: keep re-checking
             LOG.warn("cannot re-check the store and folders: {}", e.toString());
         }
     }
