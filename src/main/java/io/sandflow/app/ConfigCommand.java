@@ -18,6 +18,8 @@ final class ConfigCommand {
     static final String MASK = "****";
     private static final Pattern SECRET_KEY = Pattern.compile(
             "(?i).*(password|passwd|secret|token|api[_.-]?key|credential|private[_.-]?key).*");
+    /** Keys whose names sound secret but whose values only name environment variables. */
+    private static final java.util.Set<String> NAMES_ONLY = java.util.Set.of("sandflow.agent.inherit-secrets");
     private static final Pattern URL_PASSWORD = Pattern.compile("(?i)((?:password|pwd)=)[^;&]*");
     private static final Pattern URL_USER_INFO = Pattern.compile("(://[^/:@\\s]+:)[^@/\\s]+@");
 
@@ -38,7 +40,7 @@ final class ConfigCommand {
         if (value.isEmpty()) {
             return value;
         }
-        if (SECRET_KEY.matcher(key).matches()) {
+        if (SECRET_KEY.matcher(key).matches() && !NAMES_ONLY.contains(key)) {
             return MASK;
         }
         String masked = URL_PASSWORD.matcher(value).replaceAll("$1" + MASK);

@@ -36,6 +36,8 @@ class ConfigCommandTest {
         assertThat(line(text, "sandflow.agent.env.GATEWAY_TOKEN")).contains("= ****")
                 .endsWith("(-D on the command line)");
         assertThat(line(text, "sandflow.store.url")).contains("password=****").endsWith("(application.properties:3)");
+        assertThat(line(text, "sandflow.agent.inherit-secrets")).as("names of variables, not their values")
+                .contains("ANTHROPIC_API_KEY");
         assertThat(text).doesNotContain("hunter2").doesNotContain("tok-123456").doesNotContain("sk-ant-api03-abcdef");
         assertThat(text.lines().filter(l -> l.startsWith("sandflow."))).hasSizeGreaterThan(60);
     }
