@@ -21,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,23 +83,15 @@ public final class ConsoleApi {
     }
 
     /**
-     * Whether a request that names this Host may be answered. On a loopback address only loopback names are: a page
-     * of another site whose name was made to point here (DNS rebinding) names its own host, and is turned away.
+     * Whether a request addressed to this host name may be answered. On a loopback address only loopback names are:
+     * a page of another site whose name was made to point here (DNS rebinding) names its own host, and is turned
+     * away.
      */
-    public boolean hostAllowed(String hostHeader) {
+    public boolean hostAllowed(String requestedHost) {
         if (!loopback(source.host())) {
             return true;
         }
-        if (hostHeader == null || hostHeader.isBlank()) {
-            return false;
-        }
-        String name;
-        try {
-            name = URI.create("http://" + hostHeader.strip()).getHost();
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        return name != null && loopback(name);
+        return requestedHost != null && loopback(requestedHost);
     }
 
     private static boolean loopback(String host) {
@@ -238,16 +229,16 @@ public final class ConsoleApi {
     /**
      * Re-queues a failed job: forgets it and moves its input from failed/ back to the inbox, as {@code sandflow
      * retry-failed NAME} does. Refused (403) unless actions are on, the token is the page's and the request comes
-     * from this server's own page.
+     * from this server's own page ({@code origin}, when the browser sends one, is {@code self}).
      */
-    public Reply retry(String idText, String token, String origin, String hostHeader) {
+    public Reply retry(String idText, String token, String origin, String self) {
         if (!source.actions()) {
             return Reply.error(403, "the console is read-only: set sandflow.http.actions=true to retry from it");
         }
         if (!csrf.matches(token)) {
             return Reply.error(403, "refused: the request does not carry this page's token (reload the page)");
         }
-        if (origin != null && !origin.equals("http://" + hostHeader)) {
+        if (origin != null && !origin.equals(self)) {
             return Reply.error(403, "refused: the request comes from another site (" + origin + ")");
         }
         Optional<Long> id = id(idText);

@@ -7,6 +7,7 @@ import org.apache.camel.builder.RouteBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.util.function.Function;
 
 /**
@@ -42,7 +43,7 @@ public final class ConsoleRoutes extends RouteBuilder {
         from("platform-http:/console/api/retry?httpMethodRestrict=POST").routeId("console-retry")
                 .process(e -> answer(e, in -> api.retry(in.getHeader("id", String.class),
                         in.getHeader(CSRF_HEADER, String.class), in.getHeader("Origin", String.class),
-                        in.getHeader("Host", String.class))));
+                        origin(in))));
     }
 
     private void get(String path, String id, Function<Message, Reply> handler) {
@@ -53,6 +54,21 @@ public final class ConsoleRoutes extends RouteBuilder {
         byte[] body = resource(file);
         from("platform-http:" + path + "?httpMethodRestrict=GET").routeId(id)
                 .process(e -> answer(e, in -> new Reply(200, type, body)));
+    }
+
+    /** The URL the request was sent to, with the host it named (Host, or HTTP/2's authority). */
+    private static URI requested(Message m) {
+        try {
+            return URI.create(m.getHeader(Exchange.HTTP_URL, "", String.class));
+        } catch (IllegalArgumentException e) {
+            return URI.create("http://invalid/");
+        }
+    }
+
+    /** This server's origin as the request addressed it: what a page of its own sends as Origin. */
+    private static String origin(Message m) {
+        URI url = requested(m);
+        return url.getScheme() + "://" + url.getRawAuthority();
     }
 
     private static byte[] resource(String file) {
@@ -72,7 +88,7 @@ public final class ConsoleRoutes extends RouteBuilder {
      */
     private void answer(Exchange exchange, Function<Message, Reply> handler) {
         Message m = exchange.getMessage();
-        Reply r = api.hostAllowed(m.getHeader("Host", String.class)) ? handler.apply(m)
+        Reply r = api.hostAllowed(requested(m).getHost()) ? handler.apply(m)
                 : Reply.error(421, "this console answers only requests addressed to its own loopback address");
         m.getHeaders().clear();
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, r.status());

@@ -19,7 +19,8 @@ import java.util.List;
 public record Timeline(Instant from, Duration bucket, List<Bucket> buckets) {
 
     static final int MAX_BUCKETS = 60;
-    private static final List<Duration> SIZES = List.of(Duration.ofSeconds(10), Duration.ofSeconds(30),
+    private static final List<Duration> SIZES = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
+            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
             Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(10),
             Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(2),
             Duration.ofHours(6), Duration.ofHours(12), Duration.ofDays(1), Duration.ofDays(7));
