@@ -260,7 +260,8 @@ function renderChart(chart) {
   const finished = buckets.reduce((n, b) => n + b.done + b.failed, 0);
   const summary = document.getElementById('chart-summary');
   summary.replaceChildren(
-      el('span', { class: 'legend-done', text: '■ done' }), ' ', el('span', { class: 'legend-failed', text: '■ failed' }),
+      el('span', { class: 'legend-done', text: '■ done' }), ' ',
+      el('span', { class: 'legend-failed', text: '■ failed' }),
       ` per ${human(chart.bucketSeconds)}; `, el('span', { class: 'legend-spend', text: '— spend' }),
       ` so far. ${number.format(finished)} job(s) finished, ${money(spent)} spent.`);
   document.querySelector('#chart-table tbody').replaceChildren(...buckets.filter((b) => b.done || b.failed

@@ -63,11 +63,11 @@ public record BatchReport(StatusReport status, List<JobRecord> jobs, List<Attemp
     public String text() {
         StringBuilder out = new StringBuilder();
         StatusReport s = status;
-        out.append(String.format(Locale.ROOT, "jobs        %d total · done %d · failed %d · parked %d · running %d · "
-                        + "pending %d%n", s.total(), s.count(JobState.DONE), s.count(JobState.FAILED),
+        out.append(String.format(Locale.ROOT, "jobs        %d total · done %d · failed %d · parked %d · "
+                        + "running %d · pending %d%n", s.total(), s.count(JobState.DONE), s.count(JobState.FAILED),
                 s.count(JobState.PARKED), s.count(JobState.RUNNING), s.count(JobState.PENDING)));
-        out.append(String.format(Locale.ROOT, "spend       %s · tokens in %,d out %,d%n", Money.usd(s.store().totalCostUsd()),
-                s.store().inputTokens(), s.store().outputTokens()));
+        out.append(String.format(Locale.ROOT, "spend       %s · tokens in %,d out %,d%n",
+                Money.usd(s.store().totalCostUsd()), s.store().inputTokens(), s.store().outputTokens()));
         if (attempts.isEmpty()) {
             out.append("time        no agent has run yet").append(System.lineSeparator());
         } else {

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * How the results' values at one JSON pointer are spread: one bar per value, in the order the schema's {@code enum}
  * lists them when it does (the grade bands), else most common first (a few numbers: smallest first); numbers with
- * more distinct values than fit on a screen fall into ten equal ranges. Results without a value there are counted apart.
+ * more distinct values than fit on a screen fall into ten equal ranges. Results without a value there are counted
+ * apart.
  */
 public record Histogram(String pointer, List<Bar> bars, long withoutValue) {
 

@@ -25,7 +25,7 @@ public record Timeline(Instant from, Duration bucket, List<Bucket> buckets) {
             Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(2),
             Duration.ofHours(6), Duration.ofHours(12), Duration.ofDays(1), Duration.ofDays(7));
 
-    /** One bucket, starting at {@code start}: jobs done and failed in it, and the cost of the attempts that ended in it. */
+    /** One bucket from {@code start}: jobs done and failed in it, and the cost of the attempts that ended in it. */
     public record Bucket(Instant start, long done, long failed, BigDecimal spendUsd) {
     }
 
