@@ -37,6 +37,8 @@
 #   flaky-N               429 envelope for the first N calls of this job name, then success
 #   invalid-then-ok       schema-mismatch on attempt 1, success from attempt 2 ($SANDFLOW_ATTEMPT)
 #   arabic                success with an Arabic summary
+#   masader               success with a Masader assessment (the masader profile's schema): the score is the
+#                         input's "standin_score" (default 50), the grade its band, the name the input's "Name"
 #   outage                429 while $STANDIN_STATE_DIR/outage exists, success after it is removed
 #   plain-print           the plain contract's first way: prints only the result JSON (no envelope), rc 0
 #   plain-file            the plain contract's second way: writes the result JSON to $SANDFLOW_OUTPUT, prints
@@ -81,6 +83,10 @@ if [[ -n ${SANDFLOW_INPUT:-} && -r $SANDFLOW_INPUT && -f $SANDFLOW_INPUT ]]; the
     IFS= read -r -d '' -N 65536 head_text < "$SANDFLOW_INPUT" || true
     if [[ $head_text =~ \"standin\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
         behaviour=${BASH_REMATCH[1]}
+    fi
+    if [[ $behaviour == masader ]]; then
+        [[ $head_text =~ \"standin_score\"[[:space:]]*:[[:space:]]*([0-9]+) ]] && score=${BASH_REMATCH[1]}
+        [[ $head_text =~ \"Name\"[[:space:]]*:[[:space:]]*\"([^\"]*)\" ]] && dataset=${BASH_REMATCH[1]}
     fi
     unset head_text
 fi
@@ -290,6 +296,18 @@ case $behaviour in
             emit_success '{"summary":42}' '{"summary":42}'
         fi
         emit_success "$good_json" "$good_json" ;;
+    masader)
+        score=${score:-50}
+        ((score > 100)) && score=100
+        if ((score >= 80)); then grade=ممتاز; elif ((score >= 60)); then grade=جيد
+        elif ((score >= 40)); then grade=مقبول; else grade=ضعيف; fi
+        json_string "${dataset:-$job}"; name_json=$REPLY
+        parts=
+        for part in سهولة_الوصول التوثيق السلامة_الأخلاقية الترخيص قابلية_إعادة_الإنتاج المراجعة_العلمية جودة_البيانات; do
+            parts+="${parts:+,}\"$part\":$score"
+        done
+        assessment="{\"الاسم\":$name_json,\"الاسم_الأصلي\":$name_json,\"درجة_الجودة\":$score,\"تقدير_الجودة\":\"$grade\",\"الملخص\":\"تقييم تجريبي من الوكيل البديل.\",\"فحص_البيانات\":{\"الطريقة_المستخدمة\":\"metadata_only\",\"عدد_العينات_المفحوصة\":0,\"معاينة_العينات\":[],\"مشاكل_مكتشفة\":[],\"البيانات_تطابق_الوصف\":true},\"نقاط_القوة\":[],\"نقاط_الضعف\":[],\"الاستخدامات_الموصى_بها\":[],\"تفصيل_الجودة\":{$parts},\"المصادر_المفتوحة\":[],\"تم_تحميل_البيانات\":false}"
+        emit_success "$assessment" "$assessment" ;;
     arabic)
         json_string "ملخص تجريبي للملف «$job»: قرأ الوكيل البديل الملف ولخّص محتواه بجملة واحدة."
         arabic_json="{\"summary\":$REPLY,\"tags\":[\"standin\",\"عربي\"]}"

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * Boots Camel Main with Sandflow's routes and beans, and runs until stopped or, with {@code --once}, until the
  * inbox is drained.
  */
-final class Daemon {
+public final class Daemon {
 
     /** Exit codes of {@code run --once}. */
     static final int OK = 0;
@@ -31,12 +31,12 @@ final class Daemon {
     private final boolean once;
     private volatile int exitCode = OK;
 
-    Daemon(Settings settings, boolean once) {
+    public Daemon(Settings settings, boolean once) {
         this.settings = settings;
         this.once = once;
     }
 
-    int run() throws Exception {
+    public int run() throws Exception {
         Engine engine = Engine.configure(settings);
         RouteFiles routes = RouteFiles.of(settings.workDir());
         routes.check();

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** What {@code status} and {@code retry-failed} share: the store opened from the settings, and the status read. */
-final class Ops {
+public final class Ops {
 
     private Ops() {
     }
@@ -17,7 +17,7 @@ final class Ops {
      * The store the daemon uses, with one connection: the default H2 URL has AUTO_SERVER=TRUE, so this works
      * while the daemon holds the file.
      */
-    static JobStore openStore(Settings settings) {
+    public static JobStore openStore(Settings settings) {
         String url = Engine.storeUrl(settings);
         h2File(url).filter(file -> !Files.exists(file)).ifPresent(file -> {
             // Opening it would create an empty store (and data/) only to report nothing
@@ -44,7 +44,7 @@ final class Ops {
         return java.util.Optional.of(Path.of(file + ".mv.db"));
     }
 
-    static StatusReport status(JobStore store, Settings settings, int topReasons) {
+    public static StatusReport status(JobStore store, Settings settings, int topReasons) {
         long start = System.nanoTime();
         // Reasons are grouped by cause after reading, so read more wordings than causes are shown
         int top = Math.max(0, topReasons);

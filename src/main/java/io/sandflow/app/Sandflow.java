@@ -15,13 +15,16 @@ import java.util.concurrent.Callable;
 
 /**
  * Sandflow's command line: {@code run}, {@code run --once}, {@code status}, {@code retry-failed},
- * {@code rerun FILE…}, {@code render FILE}, {@code demo}, {@code doctor}, {@code config}. Logs go to stderr; stdout
- * carries only what a command answers.
+ * {@code rerun FILE…}, {@code render FILE}, {@code demo}, {@code doctor}, {@code config}, and the views of a
+ * batch ({@code show}, {@code export}, {@code report}, {@code estimate}, in {@code io.sandflow.cli}). Logs go to
+ * stderr; stdout carries only what a command answers.
  */
 @Command(name = "sandflow", mixinStandardHelpOptions = true, version = "Sandflow 0.1.0",
         description = "Runs a sandboxed AI agent over every file dropped into a folder and keeps validated JSON results.",
         subcommands = {Sandflow.Run.class, Sandflow.Status.class, Sandflow.RetryFailed.class, Sandflow.Rerun.class,
-                Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class, Sandflow.Config.class})
+                Sandflow.Render.class, Sandflow.Demo.class, Sandflow.Doctor.class, Sandflow.Config.class,
+                io.sandflow.cli.ShowCommand.class, io.sandflow.cli.ExportCommand.class,
+                io.sandflow.cli.ReportCommand.class, io.sandflow.cli.EstimateCommand.class})
 public final class Sandflow {
 
     @Option(names = {"-C", "--dir"}, scope = CommandLine.ScopeType.INHERIT,
@@ -83,8 +86,16 @@ public final class Sandflow {
         }
     }
 
-    Settings settings() {
-        Settings settings = Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
+    /** The settings of this command line: -C, --config, --profile and -D. */
+    public Settings settings() {
+        return settings(Map.of());
+    }
+
+    /** As {@link #settings()}, with a few more settings given the last word. */
+    public Settings settings(Map<String, String> more) {
+        Map<String, String> all = new LinkedHashMap<>(overrides);
+        all.putAll(more);
+        Settings settings = Settings.load(dir.toAbsolutePath(), config, profiles, all);
         if (logging == null) {
             logging = Logging.apply(settings);
         }

@@ -45,6 +45,8 @@ public class SandflowConfiguration implements CamelConfiguration {
     /** Re-checks of the store and folders, and readiness probes: calls that may block for a store's timeout. */
     private final ScheduledExecutorService checks;
     private final Surroundings surroundings;
+    /** The web console on the management server; null when sandflow.http.port is 0. */
+    private final io.sandflow.console.ConsoleApi console;
 
     SandflowConfiguration(Engine engine) {
         this.engine = engine;
@@ -66,6 +68,25 @@ public class SandflowConfiguration implements CamelConfiguration {
         });
         this.surroundings = new Surroundings(engine, gate);
         this.backoffs = new Backoffs(control);
+        this.console = engine.httpPort > 0 ? console() : null;
+    }
+
+    /** The console reads what `status` reads, the intake gate's holds, and the store and folders. */
+    private io.sandflow.console.ConsoleApi console() {
+        Settings s = engine.settings;
+        java.util.List<io.sandflow.report.ResultField> fields;
+        try {
+            fields = io.sandflow.report.ResultField.parseAll(s.list("sandflow.export.fields"));
+        } catch (IllegalArgumentException e) {
+            throw s.invalid("sandflow.export.fields", "must list NAME=/json/pointer entries separated by commas ("
+                    + e.getMessage() + ")");
+        }
+        return new io.sandflow.console.ConsoleApi(new io.sandflow.console.ConsoleApi.Source(
+                () -> Ops.status(engine.store(), s, 5),
+                () -> gate.holds().stream().map(h -> new io.sandflow.console.ConsoleApi.Hold(h.cause(), h.reason(),
+                        h.since())).toList(),
+                engine::store, engine.outbox, engine.failed, engine.inbox, fields, s.bool("sandflow.http.actions"),
+                engine.nodeId, engine.httpHost));
     }
 
     /** Why no job can run now, for the progress line's ETA: the breaker holds the queue; null when it does not. */
@@ -149,6 +170,13 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
         registry.bind("intakePolicy", new IntakePolicy(gate, control));
         bindObservation(context, registry);
+        if (console != null) {
+            try {
+                context.addRoutes(new io.sandflow.console.ConsoleRoutes(console));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot add the console's routes: " + e.getMessage(), e);
+            }
+        }
         surroundings.start(checks, engine.recheck);
         // The breaker logs its own state changes: one line each
         gate.selfLogging("breaker");

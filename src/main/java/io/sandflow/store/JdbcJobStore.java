@@ -48,6 +48,9 @@ final class JdbcJobStore implements JobStore {
             + " duration_ms, cost_usd, input_tokens, output_tokens, turns, session_id, last_error, failure_reason,"
             + " failure_class, owner, lease_until, fence_token, sandbox, output_name";
 
+    private static final String ATTEMPT_COLUMNS = "job_id, attempt, started_at, ended_at, exit_code, timed_out,"
+            + " failure_class, reason, cost_usd, input_tokens, output_tokens, node, sandbox";
+
     private static final String FENCED = " WHERE id = ? AND fence_token = ? AND state = 'RUNNING'";
 
     private final HikariDataSource pool;
@@ -374,25 +377,39 @@ final class JdbcJobStore implements JobStore {
     @Override
     public List<AttemptRecord> attempts(long jobId) {
         return withConnection("read the attempts of job " + jobId, c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT job_id, attempt, started_at, ended_at, exit_code,"
-                    + " timed_out, failure_class, reason, cost_usd, input_tokens, output_tokens, node, sandbox"
+            try (PreparedStatement p = c.prepareStatement("SELECT " + ATTEMPT_COLUMNS
                     + " FROM sandflow_attempts WHERE job_id = ? ORDER BY attempt, id")) {
                 p.setLong(1, jobId);
-                List<AttemptRecord> out = new ArrayList<>();
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        int exit = rs.getInt(5);
-                        Integer exitCode = rs.wasNull() ? null : exit;
-                        String cls = rs.getString(7);
-                        out.add(new AttemptRecord(rs.getLong(1), rs.getInt(2), instant(rs, 3), instant(rs, 4),
-                                exitCode, rs.getBoolean(6), cls == null ? null : FailureClass.valueOf(cls),
-                                rs.getString(8), rs.getBigDecimal(9), rs.getLong(10), rs.getLong(11), rs.getString(12),
-                                rs.getString(13)));
-                    }
-                }
-                return out;
+                return attemptRows(p);
             }
         });
+    }
+
+    @Override
+    public List<AttemptRecord> attemptsEndedSince(Instant since) {
+        Objects.requireNonNull(since, "since");
+        return withConnection("read the attempts ended since " + since, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + ATTEMPT_COLUMNS
+                    + " FROM sandflow_attempts WHERE ended_at >= ? ORDER BY ended_at, id")) {
+                p.setObject(1, OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC));
+                return attemptRows(p);
+            }
+        });
+    }
+
+    private static List<AttemptRecord> attemptRows(PreparedStatement p) throws SQLException {
+        List<AttemptRecord> out = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                int exit = rs.getInt(5);
+                Integer exitCode = rs.wasNull() ? null : exit;
+                String cls = rs.getString(7);
+                out.add(new AttemptRecord(rs.getLong(1), rs.getInt(2), instant(rs, 3), instant(rs, 4), exitCode,
+                        rs.getBoolean(6), cls == null ? null : FailureClass.valueOf(cls), rs.getString(8),
+                        rs.getBigDecimal(9), rs.getLong(10), rs.getLong(11), rs.getString(12), rs.getString(13)));
+            }
+        }
+        return out;
     }
 
     @Override
@@ -579,6 +596,33 @@ final class JdbcJobStore implements JobStore {
             try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS
                     + " FROM sandflow_jobs WHERE name = ? ORDER BY id")) {
                 bind(p, name);
+                List<JobRecord> out = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(job(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public Optional<JobRecord> job(long jobId) {
+        return withConnection("find job " + jobId, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM sandflow_jobs WHERE id = ?")) {
+                p.setLong(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(job(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<JobRecord> jobs() {
+        return withConnection("read every job", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM sandflow_jobs ORDER BY id")) {
                 List<JobRecord> out = new ArrayList<>();
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {

@@ -117,6 +117,12 @@ public interface JobStore extends AutoCloseable {
     List<AttemptRecord> attempts(long jobId);
 
     /**
+     * The agent runs of every job that ended at or after {@code since}, in the order they ended: the spend and agent
+     * time of a batch over time.
+     */
+    List<AttemptRecord> attemptsEndedSince(java.time.Instant since);
+
+    /**
      * Deletes FAILED jobs, with their attempt history, so that their files run again: those with one of the given
      * names (all when empty) whose last error contains {@code reasonContains} ignoring case (any when null or blank).
      * Returns the names of the deleted jobs, one per job.
@@ -158,6 +164,12 @@ public interface JobStore extends AutoCloseable {
 
     /** Every job of that file name, one per content seen, oldest first. */
     List<JobRecord> findByName(String name);
+
+    /** The job with this id. */
+    Optional<JobRecord> job(long jobId);
+
+    /** Every job in the store, oldest first: one row per job for an export, a report or the console. */
+    List<JobRecord> jobs();
 
     /** Counts, totals, throughput, the {@code topReasons} most common failure reasons, and the nodes. */
     StatusSnapshot status(int topReasons);

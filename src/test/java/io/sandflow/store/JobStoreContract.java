@@ -818,4 +818,48 @@ abstract class JobStoreContract {
         assertThat(store.attempts(a.jobId())).isEmpty();
         assertThat(store.attempts(b.jobId())).hasSize(1);
     }
+
+    @Test
+    void everyJobIsListedOldestFirstAndFoundById() {
+        Claim b = store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        Claim a = store.claim(key("a.txt"), "node-2", LONG_LEASE);
+        store.complete(b.jobId(), b.fenceToken(), done("0.5"));
+        store.fail(a.jobId(), a.fenceToken(), outcome("0", 0, 0, "API Error: 400", FailureClass.PERMANENT));
+
+        assertThat(store.jobs()).extracting(JobRecord::name, JobRecord::state)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("b.txt", JobState.DONE),
+                        org.assertj.core.groups.Tuple.tuple("a.txt", JobState.FAILED));
+        JobRecord failed = store.job(a.jobId()).orElseThrow();
+        assertThat(failed.name()).isEqualTo("a.txt");
+        assertThat(failed.failureClass()).isEqualTo(FailureClass.PERMANENT);
+        assertThat(failed.owner()).isEqualTo("node-2");
+        assertThat(store.job(a.jobId() + b.jobId() + 1000)).isEmpty();
+    }
+
+    @Test
+    void attemptsEndedSinceSpanEveryJobInTheOrderTheyEnded() throws Exception {
+        Claim a = store.claim(key("a.txt"), "node-1", LONG_LEASE);
+        Claim b = store.claim(key("b.txt"), "node-1", LONG_LEASE);
+        store.recordAttempt(b.jobId(), attempt(1, FailureClass.TRANSIENT, true, "0.25"));
+        Instant between = dbNow();
+        // the database's clock moves on before the next attempts end
+        await().atMost(Duration.ofSeconds(5)).until(() -> dbNow().isAfter(between));
+        store.recordAttempt(a.jobId(), attempt(1, null, false, "0.5"));
+        store.recordAttempt(b.jobId(), attempt(2, null, false, "0.75"));
+
+        assertThat(store.attemptsEndedSince(Instant.EPOCH)).extracting(AttemptRecord::jobId, AttemptRecord::attempt)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(b.jobId(), 1),
+                        org.assertj.core.groups.Tuple.tuple(a.jobId(), 1),
+                        org.assertj.core.groups.Tuple.tuple(b.jobId(), 2));
+        List<AttemptRecord> later = store.attemptsEndedSince(between.plusNanos(1000));
+        assertThat(later).extracting(AttemptRecord::costUsd).usingElementComparator(BigDecimal::compareTo)
+                .containsExactly(new BigDecimal("0.5"), new BigDecimal("0.75"));
+    }
+
+    private Instant dbNow() throws SQLException {
+        try (Statement st = jdbc().createStatement(); ResultSet rs = st.executeQuery("SELECT CURRENT_TIMESTAMP")) {
+            rs.next();
+            return rs.getObject(1, java.time.OffsetDateTime.class).toInstant();
+        }
+    }
 }
