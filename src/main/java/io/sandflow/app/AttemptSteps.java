@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.agent.Envelope;
@@ -65,7 +66,7 @@ public final class AttemptSteps {
         job.attemptOutputTokens = 0;
         exchange.setProperty(AGAIN, false);
         exchange.removeProperty(PENDING_FAILURE);
-        // sandbox: out/ is the agent's; it is re-made, never cleaned through a link it may have become
+        // The out/ folder is the agent's; it is re-made, never cleaned through a link it may have become
         job.workspace.clearOut();
         Engine.Attempt attempt = engine.attempt(job.workspace, job.name, job.stagedInput, job.text, job.json,
                 job.attempt, job.previousError, job.outputName);
@@ -131,10 +132,10 @@ public final class AttemptSteps {
         if (engine.stopping) {
             throw JobParkedException.shutdown();
         }
-        // sandbox: the verdict may quote the agent's text, which may hold a secret
+        // The verdict may quote the agent's text, which may hold a secret
         String reason = engine.redactor.redact(verdict.reason());
         if (outcome.timedOut()) {
-            reason = "the agent ran longer than sandflow.agent.timeout=" + human(engine.agentTimeout)
+            reason = "the agent ran longer than sandflow.agent.timeout=" + Durations.human(engine.agentTimeout)
                     + " and was killed with its process tree";
         }
         JobFailure failure = new JobFailure(verdict.failureClass(), reason, verdict.retryNotBefore(), verdict.scope(),
@@ -178,7 +179,7 @@ public final class AttemptSteps {
             throw pending;
         }
         var result = engine.extractor.extract(job.envelope, job.outputPath());
-        // sandbox: a result carrying a secret's value is refused; it never reaches the outbox
+        // A result carrying a secret's value is refused; it never reaches the outbox
         engine.redactor.secretIn(result).ifPresent(secret -> {
             throw new JobFailure(FailureClass.INVALID_OUTPUT, "the result contains the value of " + secret
                     + ", a secret; it is refused");
@@ -216,7 +217,7 @@ public final class AttemptSteps {
         JobFailure failure = caught instanceof JobFailure jf ? jf
                 : new JobFailure(FailureClass.TRANSIENT, "the agent could not be run: " + caught.getMessage(), null,
                 FailureScope.SERVICE, caught);
-        // sandbox: a reason may quote what the agent wrote; secrets are masked before the log, the store or a prompt
+        // A reason may quote what the agent wrote; secrets are masked before the log, the store or a prompt
         failure = new JobFailure(failure.failureClass(), engine.redactor.redact(failure.reason()),
                 failure.retryNotBefore(), failure.scope(), failure.getCause());
         if (engine.stopping) {
@@ -241,7 +242,7 @@ public final class AttemptSteps {
                             + " transient failures (sandflow.retry.max-attempts); the last: " + failure.reason(), failure);
                 }
                 Duration wait = engine.retry.backoff(job.transientFailures);
-                LOG.info(AttemptLog.failed(job, failure, "retrying in " + human(wait)));
+                LOG.info(AttemptLog.failed(job, failure, "retrying in " + Durations.human(wait)));
                 throw new JobBackoffException(failure, wait);
             }
             case INVALID_OUTPUT -> {
@@ -294,19 +295,5 @@ public final class AttemptSteps {
                 failure == null ? null : failure.failureClass(),
                 failure == null ? null : redactor.redact(failure.reason()), countsAgainstRetries, job.attemptCostUsd,
                 job.attemptInputTokens, job.attemptOutputTokens, engine.nodeId, job.workspace.sandboxName()));
-    }
-
-    static String human(Duration d) {
-        long s = d.toSeconds();
-        if (s < 1) {
-            return d.toMillis() + "ms";
-        }
-        if (s < 60) {
-            return s + "s";
-        }
-        if (s < 3600) {
-            return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");
-        }
-        return (s / 3600) + "h" + ((s % 3600) / 60) + "m";
     }
 }

@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.agent.Redactor;
 import org.apache.camel.main.BaseMainSupport;
@@ -165,7 +166,7 @@ final class Daemon {
                         .map(IntakeGate.Hold::reason).reduce((a, b) -> a + "; " + b)
                         .orElse("circuit breaker " + breaker.state());
                 finish(PARKED, waitingFiles() + " file(s) still wait in the inbox after sandflow.once.max-wait="
-                        + AttemptSteps.human(maxWait) + " (" + why + ")");
+                        + Durations.human(maxWait) + " (" + why + ")");
             }
         }
 

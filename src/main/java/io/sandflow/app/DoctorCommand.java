@@ -61,7 +61,7 @@ public final class DoctorCommand {
             missing("settings", e.getMessage());
         }
         checkRoutes(settings, engine);
-        checkAgent(settings, kind);
+        checkAgent(settings, kind, engine != null ? engine.sandbox : sandboxOf(settings, kind, sandboxCommand));
         checkSandboxTool(settings, kind, sandboxCommand);
         checkNetwork(settings, kind);
         if (kind.equals("srt")) {
@@ -106,8 +106,7 @@ public final class DoctorCommand {
             return;
         }
         Optional<String> baseUrl = s.optional("sandflow.agent.base-url");
-        boolean claude = s.optional("sandflow.agent.contract").orElse("claude").trim().equalsIgnoreCase("claude");
-        if (baseUrl.isEmpty() && !claude) {
+        if (baseUrl.isEmpty() && !claudeContract(s)) {
             return;
         }
         String url = baseUrl.orElse(DEFAULT_API);
@@ -216,9 +215,20 @@ public final class DoctorCommand {
         }
     }
 
-    private void checkAgent(Settings s, String kind) {
+    /** The sandbox the settings name, to ask where the agent runs; null when the settings cannot make one. */
+    private io.sandflow.sandbox.Sandbox sandboxOf(Settings s, String kind, String command) {
+        try {
+            // Doctor only inspects it: consent to no sandbox is the settings check's to judge
+            return Sandboxes.create(kind, command, true, s.list("sandflow.sandbox.network.allow"), List.of(),
+                    Sandboxes.DEFAULT_CALL_TIMEOUT, runner);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void checkAgent(Settings s, String kind, io.sandflow.sandbox.Sandbox sandbox) {
         String command = s.optional("sandflow.agent.command").orElse("claude");
-        if (kind.equals("sbx") || kind.equals("docker-sandbox")) {
+        if (sandbox != null && !sandbox.agentRunsOnHost()) {
             ok("agent", "`" + command + "` runs inside the " + kind + " sandbox; the sandbox template ships it");
             return;
         }
@@ -255,8 +265,7 @@ public final class DoctorCommand {
     }
 
     private void checkApiKey(Settings s, String kind) {
-        boolean claude = s.optional("sandflow.agent.contract").orElse("claude").equals("claude");
-        if (!claude || s.optional("sandflow.agent.base-url").isPresent()) {
+        if (!claudeContract(s) || s.optional("sandflow.agent.base-url").isPresent()) {
             ok("api key", "not needed here (a plain agent or a gateway at sandflow.agent.base-url)");
             return;
         }
@@ -282,6 +291,15 @@ public final class DoctorCommand {
                     missing("api key", "ANTHROPIC_API_KEY is not set; export it before starting Sandflow");
                 }
             }
+        }
+    }
+
+    /** Under the Claude Code contract; an unreadable contract counts as claude (the settings check names it). */
+    private static boolean claudeContract(Settings s) {
+        try {
+            return io.sandflow.agent.AgentSettings.claudeContract(s.get("sandflow.agent.contract"));
+        } catch (RuntimeException e) {
+            return true;
         }
     }
 

@@ -1,5 +1,7 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
+import io.sandflow.job.Durations;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.agent.AgentCommand;
 import io.sandflow.agent.AgentSettings;
@@ -95,7 +97,7 @@ final class Engine implements AutoCloseable {
         this.outbox = s.path("sandflow.outbox");
         this.failed = s.path("sandflow.failed");
         this.archive = s.path("sandflow.archive");
-        // sandbox: a names list shorter than sandflow.workers caps the number of workers
+        // A names list shorter than sandflow.workers caps the number of workers
         this.workers = wrap("sandflow.sandbox.names", () -> sandboxNames(s)).size();
         this.lease = s.positiveDuration("sandflow.cluster.lease");
         // Read by the breaker and the intake route; zero would fail every job or take nothing in
@@ -116,10 +118,10 @@ final class Engine implements AutoCloseable {
         this.schemaText = s.text("sandflow.result.schema");
         this.validator = wrap("sandflow.result.schema", () -> new ResultValidator(schemaText,
                 ResultRules.parse(s.optional("sandflow.result.rules").orElse(""))));
-        warnAboutSchemaKeywords(schemaText, usesClaudeContract(s));
         this.resultNamePattern = s.required("sandflow.result.name");
         wrap("sandflow.result.name", () -> OutputNames.resolve(resultNamePattern, "probe.json"));
         this.agent = wrap("sandflow.agent", () -> AgentSettings.fromProperties(s.values()));
+        warnAboutSchemaKeywords(schemaText, agent.claudeContract());
         this.extraAgentEnv = agentEnv(s);
         this.budgetCap = s.money("sandflow.budget.max-usd-total").orElse(java.math.BigDecimal.ZERO);
         this.agentTimeout = s.positiveDuration("sandflow.agent.timeout");
@@ -158,9 +160,10 @@ final class Engine implements AutoCloseable {
      * routes meanwhile (the two take about as long), and the first use of {@link #store()} waits for it.
      */
     Engine open() throws IOException {
-        requireProgram(agent.command(), "sandflow.agent.command");
-        if (sandbox instanceof io.sandflow.sandbox.SrtSandbox) {
-            requireProgram(settings.optional("sandflow.sandbox.command").orElse("srt"), "sandflow.sandbox.kind=srt");
+        // With a VM sandbox (sbx, docker-sandbox) the agent and its tools live inside it, which preparing it checks
+        if (sandbox.agentRunsOnHost()) {
+            requireProgram(agent.command(), "sandflow.agent.command");
+            sandbox.program().ifPresent(p -> requireProgram(p, "sandflow.sandbox.kind=" + sandbox.kind()));
         }
         // One daemon per working folder: a second one would share this one's node id and run its jobs again
         folderLock = WorkingFolderLock.take(settings.workDir());
@@ -168,7 +171,7 @@ final class Engine implements AutoCloseable {
             for (Path dir : List.of(inbox, outbox, failed, archive)) {
                 Files.createDirectories(dir);
             }
-            // sandbox: each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
+            // Each sandbox is made ready (time-boxed); those that cannot be are retired and logged, and
             // start-up fails with one sentence (SandboxException) only when none is left
             pool = new WorkerPool(settings.path("sandflow.workspace"), sandboxNames(settings), maxSandboxFailures);
             int orphans = AgentExec.Executor.killOrphans(runner, pool.all().stream().map(Workspace::root).toList());
@@ -233,7 +236,7 @@ final class Engine implements AutoCloseable {
                 throw new ConfigException("sandflow.node.id=" + nodeId + " is in use by a node on host "
                         + node.host() + " (its last heartbeat " + since.toSeconds() + " s ago): give each node of "
                         + "the cluster its own sandflow.node.id, or, if that node has stopped, start this one after "
-                        + "sandflow.cluster.lease=" + AttemptSteps.human(lease));
+                        + "sandflow.cluster.lease=" + Durations.human(lease));
             }
         }
     }
@@ -245,7 +248,7 @@ final class Engine implements AutoCloseable {
     Attempt attempt(Workspace ws, String name, Path stagedInput, String text, JsonNode json, int attempt,
                     String previousError, String outputName) {
         Path output = ws.out().resolve(outputName).toAbsolutePath();
-        Object jsonScope = json == null ? null : Jsons.MAPPER.convertValue(json, Object.class);
+        Object jsonScope = json == null ? null : Json.MAPPER.convertValue(json, Object.class);
         String rendered = prompt.render(new PromptRenderer.PromptContext(name, stagedInput.toAbsolutePath().toString(),
                 text, jsonScope, schemaText, attempt, previousError, output.toString()));
         Map<String, String> env = new LinkedHashMap<>(AgentCommand.environment(agent, ws.home(), ws.configDir(), ws.tmp()));
@@ -253,7 +256,7 @@ final class Engine implements AutoCloseable {
         env.put("SANDFLOW_OUTPUT", output.toString());
         env.put("SANDFLOW_ATTEMPT", Integer.toString(attempt));
         env.put("SANDFLOW_JOB_NAME", name);
-        // sandbox: Sandflow's other secrets (a store password, cloud keys) never reach the agent
+        // Sandflow's other secrets (a store password, cloud keys) never reach the agent
         env.putAll(Secrets.withheld(System.getenv(), inheritedSecrets));
         env.putAll(extraAgentEnv);
         List<String> argv = sandbox.wrap(AgentCommand.argv(agent, schemaText), ws, env);
@@ -319,10 +322,6 @@ final class Engine implements AutoCloseable {
     private static final java.util.Set<String> CLI_UNSUPPORTED_KEYWORDS = java.util.Set.of("format", "prefixItems",
             "dependentRequired", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef");
 
-    private static boolean usesClaudeContract(Settings s) {
-        return !"plain".equalsIgnoreCase(s.optional("sandflow.agent.contract").orElse("claude").trim());
-    }
-
     /**
      * Sandflow validates with every 2020-12 keyword, but the CLI compiles the schema as draft-07 and, when that
      * fails, runs without structured output: every job would then come back as invalid output. Say so at start.
@@ -333,7 +332,7 @@ final class Engine implements AutoCloseable {
         }
         try {
             java.util.Set<String> found = new java.util.TreeSet<>();
-            collectKeywords(Jsons.MAPPER.readTree(schema), found);
+            collectKeywords(Json.MAPPER.readTree(schema), found);
             if (!found.isEmpty()) {
                 LOG.warn("sandflow.result.schema uses {}: Claude Code's --json-schema does not accept them and then "
                         + "answers without structured output; Sandflow still validates them, but prefer draft-07 "
@@ -377,14 +376,9 @@ final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * The agent must exist where it runs. With a VM sandbox (sbx, docker-sandbox) it lives inside the sandbox,
-     * which the sandbox's own preparation checks.
-     */
-    private void requireProgram(String program, String setting) {
-        boolean runsOnHost = sandbox instanceof io.sandflow.sandbox.NoSandbox
-                || sandbox instanceof io.sandflow.sandbox.SrtSandbox;
-        if (runsOnHost && io.sandflow.process.ProcessRunner.locate(program).isEmpty()) {
+    /** A program this machine must run, found on PATH or at its path. */
+    private static void requireProgram(String program, String setting) {
+        if (io.sandflow.process.ProcessRunner.locate(program).isEmpty()) {
             throw new ConfigException(setting + ": cannot find the program '" + program + "'"
                     + (program.contains("/") ? "" : " on PATH") + " (run `sandflow doctor` for what is missing)");
         }

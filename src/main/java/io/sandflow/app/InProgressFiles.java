@@ -10,7 +10,7 @@ import org.apache.camel.spi.IdempotentRepository;
  * <p>
  * Camel's default is a 50,000-entry LRU cache whose removals leave a record behind in its access log until the
  * log reaches twice the capacity, so a long run's heap climbed by about 150 bytes per job for 100,000 jobs before
- * it fell back (issue 8's soak). A file stays here from the poll that takes it to the end of its exchange; the
+ * it fell back in a long soak. A file stays here from the poll that takes it to the end of its exchange; the
  * set holds at most the files in flight plus one poll's batch, and an entry is never evicted while its file is
  * still in flight (an LRU could, and the next poll would then dispatch the file again).
  */

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Counts what each inbox poll looks at (bean {@code intakeWatch}, the intake's {@code filter} and
  * {@code pollStrategy}): how many files the file consumer examined, poll by poll. A poll must stay O(batch) however
- * many files the inbox holds and however many jobs finished before (issue 8); this is the number that shows it,
+ * many files the inbox holds and however many jobs finished before; this is the number that shows it,
  * as a count rather than a time, so a loaded machine cannot blur it. The filter takes the inputs
  * ({@link InboxEntries}: the include pattern, file types, links), passes over files another node is running
  * ({@link ClaimedElsewhere}) and files whose jobs wait out a backoff ({@link Backoffs}), and asks the

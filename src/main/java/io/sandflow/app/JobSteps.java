@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.InputCheck;
 import io.sandflow.job.JobFailure;
@@ -206,7 +207,7 @@ public final class JobSteps {
             case NOT_DUE -> {
                 // Another node's backoff, or this node's from before a restart: skipped until due, not asked again
                 backoffs.waitFor(job.inboxFile, claim.dueIn());
-                LOG.debug("{}: waits out its backoff for {}", job.name, AttemptSteps.human(claim.dueIn()));
+                LOG.debug("{}: waits out its backoff for {}", job.name, Durations.human(claim.dueIn()));
             }
             default -> {
                 claimedElsewhere.remember(job.name);
@@ -325,7 +326,7 @@ public final class JobSteps {
         // The attempt loop runs while this is true; each attempt clears it unless it must go again
         exchange.setProperty(AttemptSteps.AGAIN, true);
         try {
-            // sandbox: whatever the last job left (links to host folders included) goes; nothing is followed
+            // Whatever the last job left (links to host folders included) goes; nothing is followed
             ws.reset();
             job.stagedInput = ws.stageInput(job.source, job.name);
         } catch (IOException e) {

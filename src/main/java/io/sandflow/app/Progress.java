@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobState;
@@ -151,7 +152,7 @@ public final class Progress {
                 String line = String.format(
                         "[%d/%d] %s %s %s %s · done %d failed %d parked %d pending %d · ETA %s",
                         c.done + c.failed, c.total, stopped ? "stopped (pending)" : job.ending, job.name,
-                        AttemptSteps.human(Duration.between(job.started, Instant.now())), Money.usd(job.costUsd),
+                        Durations.human(Duration.between(job.started, Instant.now())), Money.usd(job.costUsd),
                         c.done, c.failed, c.parked, c.pending, eta);
                 if (b != null) {
                     LOG.debug(line);

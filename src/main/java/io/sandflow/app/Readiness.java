@@ -1,8 +1,7 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.sandflow.process.ProcessRunner;
-import io.sandflow.sandbox.NoSandbox;
-import io.sandflow.sandbox.SrtSandbox;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -99,7 +98,7 @@ final class Readiness extends AbstractHealthCheck {
             return null;
         } catch (java.util.concurrent.TimeoutException e) {
             read.cancel(true);
-            return "the job store does not answer within " + AttemptSteps.human(STORE_TIMEOUT);
+            return "the job store does not answer within " + Durations.human(STORE_TIMEOUT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted while reading the job store";
@@ -111,16 +110,10 @@ final class Readiness extends AbstractHealthCheck {
     /** The programs a run needs on this machine, each with the setting that names it. */
     private Map<String, String> programs() {
         Map<String, String> programs = new LinkedHashMap<>();
-        String sandboxCommand = engine.settings.optional("sandflow.sandbox.command").orElse("");
-        // With a VM sandbox the agent lives inside the sandbox; only the sandbox's own CLI runs here
-        if (engine.sandbox instanceof NoSandbox || engine.sandbox instanceof SrtSandbox) {
+        if (engine.sandbox.agentRunsOnHost()) {
             programs.put(engine.agent.command(), "sandflow.agent.command");
         }
-        if (!(engine.sandbox instanceof NoSandbox)) {
-            String kind = engine.sandbox.kind();
-            String usual = kind.equals("docker-sandbox") ? "docker" : kind;
-            programs.put(sandboxCommand.isBlank() ? usual : sandboxCommand, "sandflow.sandbox.kind=" + kind);
-        }
+        engine.sandbox.program().ifPresent(p -> programs.put(p, "sandflow.sandbox.kind=" + engine.sandbox.kind()));
         return programs;
     }
 }

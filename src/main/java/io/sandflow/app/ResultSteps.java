@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sandflow.agent.Redactor;
 import io.sandflow.job.FailureClass;
@@ -211,7 +212,7 @@ public final class ResultSteps {
     }
 
     private void writeReport(Job job, FailureClass cls, String reason) {
-        ObjectNode report = Jsons.MAPPER.createObjectNode();
+        ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("file", job.name);
         report.put("reason", reason);
         report.put("class", cls.label());
@@ -240,7 +241,7 @@ public final class ResultSteps {
             report.put("reportName", reportName);
         }
         FolderFault.guard("sandflow.failed", engine.failed, () -> {
-            AtomicFiles.writeReplacing(reportPath(job), Jsons.MAPPER.writeValueAsBytes(report));
+            AtomicFiles.writeReplacing(reportPath(job), Json.PRETTY.writeValueAsBytes(report));
             return null;
         });
     }

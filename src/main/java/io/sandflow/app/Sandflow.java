@@ -67,7 +67,7 @@ public final class Sandflow {
             cli.setOut(out);
         }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            // sandbox: no usable sandbox at start is, like a bad setting, one sentence and exit 2
+            // No usable sandbox at start is, like a bad setting, one sentence and exit 2
             if (e instanceof ConfigException || e instanceof io.sandflow.sandbox.SandboxException) {
                 cmd.getErr().println("sandflow: " + e.getMessage());
                 return Daemon.CONFIG_ERROR;

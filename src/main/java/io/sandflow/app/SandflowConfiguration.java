@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Durations;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.agent.OutcomeClassifier;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -249,7 +250,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         engine.stopping = true;
         int running = engine.runner.running();
         if (running > 0) {
-            LOG.info("stopping: {} agent(s) still running get {} to finish", running, AttemptSteps.human(grace));
+            LOG.info("stopping: {} agent(s) still running get {} to finish", running, Durations.human(grace));
         }
         control.schedule(() -> {
             int killed = engine.runner.killAll();

@@ -1,8 +1,8 @@
 package io.sandflow.result;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -30,7 +30,6 @@ public final class ResultValidator {
     /** More than this many problems would drown the agent's next prompt; the rest are counted. */
     static final int MAX_PROBLEMS = 20;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonSchema schema;
     private final List<ResultRule> rules;
@@ -79,7 +78,7 @@ public final class ResultValidator {
         }
         JsonNode node;
         try {
-            node = JSON.readTree(schemaJson);
+            node = Json.MAPPER.readTree(schemaJson);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(KEY + " is not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -1,7 +1,7 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,7 +58,7 @@ class CommandOutputTest {
         Output status = sandflow(work, "status", "--json");
 
         assertThat(status.code()).as(status.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(status.out());
+        JsonNode json = Json.MAPPER.readTree(status.out());
         assertThat(json.path("counts").path("done").asLong()).isEqualTo(1);
         assertThat(status.out().strip()).startsWith("{").endsWith("}");
         assertThat(status.err().lines().filter(l -> l.contains("Job store opened")))

@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Collects the log events of this JVM while open, for tests whose subject is a log line (a failed attempt's one
- * line, what shutdown says). It listens on the root logger, so it sees what the configured levels let through.
+ * line, what shutdown says, what is logged while the breaker is open). It listens on the root logger, so it sees
+ * what the configured levels let through. Open it before the run, close it after.
  */
 final class LogCapture implements AutoCloseable {
 
@@ -28,6 +29,10 @@ final class LogCapture implements AutoCloseable {
 
     private final List<Line> lines = new CopyOnWriteArrayList<>();
     private final Appender appender = new Appender();
+
+    static LogCapture start() {
+        return new LogCapture();
+    }
 
     LogCapture() {
         appender.start();
@@ -49,6 +54,12 @@ final class LogCapture implements AutoCloseable {
     /** Every line as text: level, logger, message. */
     List<String> texts() {
         return lines.stream().map(Line::toString).toList();
+    }
+
+    /** Every line as text whose text has a match for {@code regex}. */
+    List<String> matching(String regex) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        return texts().stream().filter(l -> p.matcher(l).find()).toList();
     }
 
     /** The lines at WARN level or above that contain {@code text}. */

@@ -69,7 +69,7 @@ class OpenBreakerTest {
         List<String[]> callsDuringOutage;
         long claims;
         int exit;
-        try (CapturedLog log = CapturedLog.start()) {
+        try (LogCapture log = LogCapture.start()) {
             CompletableFuture<Integer> run = CompletableFuture.supplyAsync(work::runOnce);
             await("the first agent call").atMost(Duration.ofSeconds(30))
                     .until(() -> DaemonProcess.callCount(work) > 0 || run.isDone());
@@ -84,7 +84,7 @@ class OpenBreakerTest {
             assertThat(store.getState("breaker")).hasValueSatisfying(s -> assertThat(s).matches("(?s)(OPEN|HALF_OPEN).*"));
             callsDuringOutage = DaemonProcess.calls(work);
             claims = names.stream().flatMap(n -> store.findByName(n).stream()).mapToLong(JobRecord::fenceToken).sum();
-            lines = log.lines();
+            lines = log.texts();
             Files.delete(outage);
             exit = run.get(90, TimeUnit.SECONDS);
         }

@@ -1,7 +1,7 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +41,7 @@ class OpsCommandsTest {
         Run status = sandflow("status", "--json");
 
         assertThat(status.code).isZero();
-        JsonNode json = new ObjectMapper().readTree(status.out);
+        JsonNode json = Json.MAPPER.readTree(status.out);
         JsonNode counts = json.path("counts");
         assertThat(counts.path("done").asLong()).isEqualTo(3);
         assertThat(counts.path("failed").asLong()).isEqualTo(3);

@@ -64,7 +64,7 @@ class PoisonInputsTest {
 
         int exit;
         List<String> breakerLines;
-        try (CapturedLog log = CapturedLog.start()) {
+        try (LogCapture log = LogCapture.start()) {
             exit = work.runOnce();
             breakerLines = log.matching("(?i)circuit breaker (is )?open");
         }

@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
 import io.sandflow.result.OutputNames;
@@ -110,7 +111,7 @@ class ProgressCountsTest {
         jobs.claim(exchange);
         assertThat(exchange.getProperty(JobSteps.RUNNABLE, Boolean.class)).as("%s claimed", name).isTrue();
         Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        job.result = Jsons.MAPPER.createObjectNode().put("summary", name);
+        job.result = Json.MAPPER.createObjectNode().put("summary", name);
         return exchange;
     }
 

@@ -1,7 +1,7 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.store.JobStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +72,7 @@ class StatusTruthTest {
     }
 
     private JsonNode statusJson() throws IOException {
-        return new ObjectMapper().readTree(status("--json"));
+        return Json.MAPPER.readTree(status("--json"));
     }
 
     private static long sumOfStates(JsonNode json) {

@@ -1,5 +1,6 @@
 package io.sandflow.app;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.store.JobRecord;
@@ -23,7 +24,7 @@ import java.util.stream.Stream;
  */
 public class Workdir {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     public final Path root;
     final Path state;

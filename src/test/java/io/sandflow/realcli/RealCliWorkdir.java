@@ -1,5 +1,6 @@
 package io.sandflow.realcli;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.app.Workdir;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class RealCliWorkdir extends Workdir {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     /** The project's own Masader examples: real-shaped metadata, awkward names included. */
     static final Path EXAMPLES = Path.of("examples", "masader");
 
