@@ -3,7 +3,7 @@ package io.sandflow.realcli;
 import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sandflow.app.Workdir;
+import io.sandflow.flow.Workdir;
 import io.sandflow.process.ProcessRunner;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;

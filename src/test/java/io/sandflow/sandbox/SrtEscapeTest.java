@@ -96,7 +96,7 @@ class SrtEscapeTest {
         assertThat(pool.prepare(sandbox)).isEmpty();
         Path output = ws.out().resolve("input.result.json");
         Map<String, String> env = new LinkedHashMap<>(AgentCommand.environment(
-                AgentSettings.fromProperties(io.sandflow.app.Settings.of(ws.root(), Map.of()).values()), ws.home(), ws.configDir(), ws.tmp()));
+                AgentSettings.fromProperties(io.sandflow.config.Settings.of(ws.root(), Map.of()).values()), ws.home(), ws.configDir(), ws.tmp()));
         env.put("SANDFLOW_OUTPUT", output.toString());
         env.put("ESCAPE_DOCS", docs.toString());
         env.put("ESCAPE_SSH_KEY", home.resolve(".ssh/id_rsa").toString());

@@ -1,0 +1,71 @@
+package io.sandflow.cli;
+
+import io.sandflow.config.ConfigException;
+import io.sandflow.config.Settings;
+import io.sandflow.flow.Engine;
+import io.sandflow.inbox.InboxEntries;
+import io.sandflow.ops.StatusReport;
+import io.sandflow.store.JobStore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** What {@code status} and {@code retry-failed} share: the store opened from the settings, and the status read. */
+final class Ops {
+
+    private Ops() {
+    }
+
+    /**
+     * The store the daemon uses, with one connection: the default H2 URL has AUTO_SERVER=TRUE, so this works
+     * while the daemon holds the file.
+     */
+    static JobStore openStore(Settings settings) {
+        String url = Engine.storeUrl(settings);
+        h2File(url).filter(file -> !Files.exists(file)).ifPresent(file -> {
+            // Opening it would create an empty store (and data/) only to report nothing
+            throw new ConfigException("no job store in " + settings.workDir() + ": " + file + " does not exist ("
+                    + "sandflow.store.url=" + settings.get("sandflow.store.url") + ", from "
+                    + settings.origin("sandflow.store.url") + "); run Sandflow here first, or name the working "
+                    + "folder with -C");
+        });
+        return JobStore.open(url, System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"), 1);
+    }
+
+    /** The database file of an embedded H2 file URL (as resolved by {@link Engine#storeUrl}); empty for others. */
+    static java.util.Optional<Path> h2File(String url) {
+        if (!url.startsWith("jdbc:h2:") || url.startsWith("jdbc:h2:mem:") || url.startsWith("jdbc:h2:tcp:")
+                || url.startsWith("jdbc:h2:ssl:")) {
+            return java.util.Optional.empty();
+        }
+        String rest = url.substring("jdbc:h2:".length()).replaceFirst("^file:", "");
+        int semi = rest.indexOf(';');
+        String file = semi < 0 ? rest : rest.substring(0, semi);
+        if (file.startsWith("~/")) {
+            file = System.getProperty("user.home") + file.substring(1);
+        }
+        return java.util.Optional.of(Path.of(file + ".mv.db"));
+    }
+
+    static StatusReport status(JobStore store, Settings settings, int topReasons) {
+        long start = System.nanoTime();
+        // Reasons are grouped by cause after reading, so read more wordings than causes are shown
+        int top = Math.max(0, topReasons);
+        var snapshot = store.status(top == 0 ? 0 : Math.max(100, top * 20));
+        String breaker = store.getState("breaker").orElse("CLOSED");
+        long inbox = countInbox(settings);
+        return new StatusReport(snapshot, inbox, breaker, Duration.ofNanos(System.nanoTime() - start),
+                settings.positiveDuration("sandflow.cluster.lease"), top);
+    }
+
+    /** Inputs waiting in the inbox: never a directory, FIFO, socket or device, which nothing will process. */
+    private static long countInbox(Settings settings) {
+        Path inbox = settings.path("sandflow.inbox");
+        if (!Files.isDirectory(inbox)) {
+            return 0;
+        }
+        return new InboxEntries(inbox, settings.get("sandflow.include"), InboxEntries.FollowLinks.of(settings))
+                .countWaitingExactly();
+    }
+}
