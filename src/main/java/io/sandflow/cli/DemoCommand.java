@@ -1,6 +1,7 @@
 package io.sandflow.cli;
 
 import io.sandflow.config.ConfigException;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.sandflow.flow.Daemon;
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class DemoCommand {
         System.out.println("Demo: " + EXAMPLES.size() + " example inputs in " + inbox + "; results go to "
                 + demo.resolve("outbox"));
         Settings loaded = Settings.load(demo, null, List.of("demo"), settings(overrides, demoAgent()));
-        return new Daemon(loaded, true).run();
+        return new Daemon(SandflowConfig.of(loaded), true).run();
     }
 
     /**

@@ -4,7 +4,7 @@ import io.sandflow.config.ConfigException;
 import io.sandflow.flow.RouteFiles;
 import io.sandflow.config.HttpPort;
 import io.sandflow.config.Settings;
-import io.sandflow.flow.Engine;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.process.ProcessRunner;
 import io.sandflow.sandbox.CliSandbox;
 import io.sandflow.sandbox.DockerSandbox;
@@ -58,15 +58,16 @@ public final class DoctorCommand {
         this.missing = 0;
         String kind = settings.get("sandflow.sandbox.kind").trim().toLowerCase(Locale.ROOT);
         String sandboxCommand = settings.optional("sandflow.sandbox.command").orElse(Sandboxes.defaultCommand(kind));
-        Engine engine = null;
+        SandflowConfig config = null;
         try {
-            engine = Engine.configure(settings);
+            config = SandflowConfig.of(settings);
             ok("settings", "every setting is valid");
         } catch (RuntimeException e) {
             missing("settings", e.getMessage());
         }
-        checkRoutes(settings, engine);
-        checkAgent(settings, kind, engine != null ? engine.sandbox : sandboxOf(settings, kind, sandboxCommand));
+        checkRoutes(settings, config);
+        checkAgent(settings, kind, config != null ? config.sandbox().sandbox() : sandboxOf(settings, kind,
+                sandboxCommand));
         checkSandboxTool(settings, kind, sandboxCommand);
         checkNetwork(settings, kind);
         if (kind.equals("srt")) {
@@ -87,12 +88,12 @@ public final class DoctorCommand {
     }
 
     /** The route files as the daemon would load them: YAML, the routes it needs, and every bean and method. */
-    private void checkRoutes(Settings s, Engine engine) {
+    private void checkRoutes(Settings s, SandflowConfig config) {
         try {
             RouteFiles routes = RouteFiles.of(s.workDir());
             routes.check();
-            if (engine != null) {
-                routes.verify(engine);
+            if (config != null) {
+                routes.verify(config);
             }
             long own = routes.files().stream().filter(f -> !f.builtIn()).count();
             ok("routes", own == 0 ? "the built-in routes" : own + " file(s) of routes/ with the built-in ones they "
@@ -178,7 +179,7 @@ public final class DoctorCommand {
             io.sandflow.sandbox.Workspace ws = new io.sandflow.sandbox.Workspace(1, "doctor", tmp.resolve("worker-1"));
             ws.create();
             io.sandflow.sandbox.SrtSandbox sandbox = new io.sandflow.sandbox.SrtSandbox(srt.get().toString(),
-                    s.list("sandflow.sandbox.network.allow"), Engine.secretPaths(s));
+                    s.list("sandflow.sandbox.network.allow"), SandflowConfig.secretPaths(s));
             Map<io.sandflow.sandbox.Workspace, String> unusable = sandbox.prepare(List.of(ws));
             if (!unusable.isEmpty()) {
                 missing("sandbox run", unusable.values().iterator().next());
@@ -391,7 +392,7 @@ public final class DoctorCommand {
     private void checkStore(Settings s) {
         String url;
         try {
-            url = Engine.storeUrl(s);
+            url = SandflowConfig.storeUrl(s);
         } catch (RuntimeException e) {
             missing("store", e.getMessage());
             return;

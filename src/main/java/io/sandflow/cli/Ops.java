@@ -2,7 +2,8 @@ package io.sandflow.cli;
 
 import io.sandflow.config.ConfigException;
 import io.sandflow.config.Settings;
-import io.sandflow.flow.Engine;
+import io.sandflow.config.SandflowConfig;
+import io.sandflow.inbox.FollowLinks;
 import io.sandflow.inbox.InboxEntries;
 import io.sandflow.ops.StatusReport;
 import io.sandflow.store.JobStore;
@@ -22,7 +23,7 @@ final class Ops {
      * while the daemon holds the file.
      */
     static JobStore openStore(Settings settings) {
-        String url = Engine.storeUrl(settings);
+        String url = SandflowConfig.storeUrl(settings);
         h2File(url).filter(file -> !Files.exists(file)).ifPresent(file -> {
             // Opening it would create an empty store (and data/) only to report nothing
             throw new ConfigException("no job store in " + settings.workDir() + ": " + file + " does not exist ("
@@ -33,7 +34,7 @@ final class Ops {
         return JobStore.open(url, System.getenv("SANDFLOW_STORE_USER"), System.getenv("SANDFLOW_STORE_PASSWORD"), 1);
     }
 
-    /** The database file of an embedded H2 file URL (as resolved by {@link Engine#storeUrl}); empty for others. */
+    /** The database file of an embedded H2 file URL (as resolved by {@link SandflowConfig#storeUrl}); empty for others. */
     static java.util.Optional<Path> h2File(String url) {
         if (!url.startsWith("jdbc:h2:") || url.startsWith("jdbc:h2:mem:") || url.startsWith("jdbc:h2:tcp:")
                 || url.startsWith("jdbc:h2:ssl:")) {
@@ -65,7 +66,12 @@ final class Ops {
         if (!Files.isDirectory(inbox)) {
             return 0;
         }
-        return new InboxEntries(inbox, settings.get("sandflow.include"), InboxEntries.FollowLinks.of(settings))
-                .countWaitingExactly();
+        FollowLinks follow;
+        try {
+            follow = FollowLinks.parse(settings.get(FollowLinks.SETTING));
+        } catch (IllegalArgumentException e) {
+            throw settings.invalid(FollowLinks.SETTING, "must be inside, any or never");
+        }
+        return new InboxEntries(inbox, settings.get("sandflow.include"), follow).countWaitingExactly();
     }
 }

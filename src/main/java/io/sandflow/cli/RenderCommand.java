@@ -2,7 +2,8 @@ package io.sandflow.cli;
 
 import io.sandflow.config.ConfigException;
 import io.sandflow.config.Settings;
-import io.sandflow.flow.Engine;
+import io.sandflow.config.SandflowConfig;
+import io.sandflow.flow.AgentCall;
 import io.sandflow.job.InputCheck;
 import io.sandflow.result.OutputNames;
 import io.sandflow.sandbox.Workspace;
@@ -26,19 +27,19 @@ final class RenderCommand {
     }
 
     int render(Path file, PrintWriter out) throws Exception {
-        Engine engine = Engine.configure(settings);
+        SandflowConfig config = SandflowConfig.of(settings);
         Path input = settings.workDir().resolve(file).normalize();
         if (!Files.isRegularFile(input)) {
             throw new ConfigException("render: no such file " + input);
         }
         String name = input.getFileName().toString();
-        InputCheck.Checked checked = engine.inputCheck.check(Files.readAllBytes(input));
-        Workspace ws = new Workspace(1, "sandflow-1", settings.path("sandflow.workspace").resolve("worker-1"));
-        Engine.Attempt attempt = engine.attempt(ws, name, ws.input().resolve(name), checked.text(), checked.json(), 1,
-                "", OutputNames.resolve(engine.resultNamePattern, name));
+        InputCheck.Checked checked = config.intake().check().check(Files.readAllBytes(input));
+        Workspace ws = new Workspace(1, "sandflow-1", config.folders().workspace().resolve("worker-1"));
+        AgentCall attempt = AgentCall.of(config, ws, name, ws.input().resolve(name), checked.text(), checked.json(), 1,
+                "", OutputNames.resolve(config.results().namePattern(), name));
         out.println("# prompt (sent on stdin)");
         out.println(attempt.prompt());
-        out.println("# argv (one argument per line; sandbox " + engine.sandbox.kind() + ")");
+        out.println("# argv (one argument per line; sandbox " + config.sandbox().sandbox().kind() + ")");
         attempt.argv().forEach(a -> out.println(quote(a)));
         out.println("# environment added for the agent (ANTHROPIC_API_KEY is inherited, never shown)");
         attempt.env().forEach((k, v) -> out.println(v == null ? "# " + k + " is removed (a secret the agent does not "

@@ -1,9 +1,10 @@
 package io.sandflow.cli;
 
 import io.sandflow.config.ConfigException;
+import io.sandflow.config.LogSettings;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.sandflow.flow.Daemon;
-import io.sandflow.flow.Engine;
 import io.sandflow.observe.Logging;
 import io.sandflow.store.JobStore;
 import picocli.CommandLine;
@@ -91,7 +92,7 @@ public final class Sandflow {
     Settings settings() {
         Settings settings = Settings.load(dir.toAbsolutePath(), config, profiles, overrides);
         if (logging == null) {
-            logging = Logging.apply(settings);
+            logging = Logging.apply(LogSettings.of(settings));
         }
         return settings;
     }
@@ -107,7 +108,7 @@ public final class Sandflow {
 
         @Override
         public Integer call() throws Exception {
-            return new Daemon(top.settings(), once).run();
+            return new Daemon(SandflowConfig.of(top.settings()), once).run();
         }
     }
 
@@ -128,7 +129,7 @@ public final class Sandflow {
 
         @Override
         public Integer call() {
-            // Settings only, not Engine.configure: status must answer fast and needs no template nor schema
+            // Settings only, not SandflowConfig: status must answer fast and needs no template nor schema
             Settings settings = top.settings();
             try (JobStore store = Ops.openStore(settings)) {
                 io.sandflow.ops.StatusReport report = Ops.status(store, settings, reasons);
@@ -159,11 +160,11 @@ public final class Sandflow {
         @Override
         public Integer call() throws Exception {
             Settings settings = top.settings();
-            Engine engine = Engine.configure(settings);
+            SandflowConfig.Folders folders = SandflowConfig.of(settings).folders();
             java.io.PrintWriter out = spec.commandLine().getOut();
             try (JobStore store = Ops.openStore(settings)) {
-                io.sandflow.ops.FailedInputs.Outcome done = new io.sandflow.ops.FailedInputs(store, engine.failed,
-                        engine.inbox).retry(names, reason);
+                io.sandflow.ops.FailedInputs.Outcome done = new io.sandflow.ops.FailedInputs(store, folders.failed(),
+                        folders.inbox()).retry(names, reason);
                 done.requeued().forEach(n -> out.println("re-queued " + n));
                 done.alreadyInInbox().forEach(n -> out.println("left in failed/: " + n
                         + " (a file of that name already waits in the inbox)"));
@@ -196,11 +197,11 @@ public final class Sandflow {
         @Override
         public Integer call() throws Exception {
             Settings settings = top.settings();
-            Engine engine = Engine.configure(settings);
+            SandflowConfig.Folders folders = SandflowConfig.of(settings).folders();
             java.io.PrintWriter out = spec.commandLine().getOut();
             try (JobStore store = Ops.openStore(settings)) {
-                io.sandflow.ops.Reruns.Outcome done = new io.sandflow.ops.Reruns(store, engine.inbox, engine.archive,
-                        engine.failed).rerun(names);
+                io.sandflow.ops.Reruns.Outcome done = new io.sandflow.ops.Reruns(store, folders.inbox(),
+                        folders.archive(), folders.failed()).rerun(names);
                 done.queued().forEach(q -> out.println("queued " + q.name() + " (from " + q.from() + "/) to run "
                         + "again"));
                 done.inboxTaken().forEach(n -> out.println("left where it is: " + n + " (a different file of that "

@@ -1,6 +1,5 @@
 package io.sandflow.config;
 
-import io.sandflow.flow.Engine;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -34,9 +33,9 @@ public final class HttpPort {
     }
 
     /** Stops start-up when the management server could not listen where the settings say. */
-    public static void requireFree(Engine engine) {
-        if (engine.httpPort > 0) {
-            problem(engine.httpHost, engine.httpPort).ifPresent(p -> {
+    public static void requireFree(SandflowConfig.Http http) {
+        if (http.port() > 0) {
+            problem(http.host(), http.port()).ifPresent(p -> {
                 throw new ConfigException(p);
             });
         }

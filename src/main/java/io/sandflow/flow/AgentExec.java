@@ -43,6 +43,11 @@ final class AgentExec {
             this.spec = spec;
         }
 
+        /** The full process spec: argv, environment, stdin, timeout. */
+        ProcessSpec spec() {
+            return spec;
+        }
+
         @Override
         public String toString() {
             // argv only: the environment may hold secrets and never reaches a log
@@ -84,8 +89,8 @@ final class AgentExec {
         }
     }
 
-    /** Runs the command with the tree-killing runner and counts the agents running now. */
-    static final class Executor implements ExecCommandExecutor {
+    /** Runs the command with the tree-killing runner and counts the agents running now (bean {@code agentExecutor}). */
+    static class Executor implements ExecCommandExecutor {
         private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("sandflow.attempt");
         private final ProcessRunner runner;
         private final AtomicInteger running = new AtomicInteger();

@@ -1,6 +1,6 @@
 package io.sandflow.flow;
 
-import io.sandflow.config.Settings;
+import io.sandflow.config.SandflowConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.event.CircuitBreakerOnStateTransitionEvent;
@@ -26,6 +26,8 @@ public final class Breaker {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.breaker");
     private static final String DEFAULT_REASON = "too many failed agent calls";
+    /** The breaker's cause on the intake gate. */
+    static final String CAUSE = "breaker";
 
     /** One outcome in the window: whose, and whether it was a failure. */
     private record Outcome(long jobId, boolean failed) {
@@ -39,12 +41,12 @@ public final class Breaker {
     private volatile String reason = DEFAULT_REASON;
     private volatile Instant openUntil;
 
-    Breaker(Settings s) {
-        this.openFor = s.duration("sandflow.breaker.open-for");
-        this.window = s.positiveInt("sandflow.breaker.window");
-        int minCalls = s.positiveInt("sandflow.breaker.min-calls");
+    Breaker(SandflowConfig.Breaker s) {
+        this.openFor = s.openFor();
+        this.window = s.window();
+        int minCalls = s.minCalls();
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
-                .failureRateThreshold((float) s.decimal("sandflow.breaker.failure-rate", 1, 100))
+                .failureRateThreshold((float) s.failureRate())
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(window)
                 .minimumNumberOfCalls(Math.min(minCalls, window))

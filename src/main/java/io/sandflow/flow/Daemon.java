@@ -1,7 +1,7 @@
 package io.sandflow.flow;
 
 import io.sandflow.config.ConfigException;
-import io.sandflow.config.Settings;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.inbox.InboxEntries;
 import io.sandflow.observe.Progress;
 import io.sandflow.job.Durations;
@@ -32,27 +32,26 @@ public final class Daemon {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow");
 
-    private final Settings settings;
+    private final SandflowConfig config;
     private final boolean once;
     private volatile int exitCode = OK;
 
-    public Daemon(Settings settings, boolean once) {
-        this.settings = settings;
+    public Daemon(SandflowConfig config, boolean once) {
+        this.config = config;
         this.once = once;
     }
 
     public int run() throws Exception {
-        Engine engine = Engine.configure(settings);
-        RouteFiles routes = RouteFiles.of(settings.workDir());
+        RouteFiles routes = RouteFiles.of(config.folders().workDir());
         routes.check();
-        Duration grace = settings.duration("sandflow.shutdown.grace");
-        Duration maxWait = settings.duration("sandflow.once.max-wait");
-        if (!engine.sandbox.isolated()) {
+        Duration grace = config.shutdownGrace();
+        Duration maxWait = config.onceMaxWait();
+        if (!config.sandbox().sandbox().isolated()) {
             LOG.warn("UNSANDBOXED: sandflow.sandbox.kind=none, the agent runs directly on this machine with "
                     + "this user's rights (sandflow.sandbox.allow-unsandboxed=true)");
         }
-        try (Engine opened = engine.open()) {
-            SandflowConfiguration camel = new SandflowConfiguration(engine);
+        try (Node node = new Node(config).open()) {
+            SandflowConfiguration camel = new SandflowConfiguration(config, node);
             if (once) {
                 camel.progress().liveBarIfTerminal();
             }
@@ -75,12 +74,13 @@ public final class Daemon {
                 @Override
                 public void beforeStart(BaseMainSupport m) {
                     // The store opened while Camel built the routes; they start consuming only once it is open
-                    engine.store();
+                    node.store();
                     // Whatever an earlier run left there, this one starts with its breaker closed
                     camel.recordBreaker();
                     LOG.info("Sandflow {} on node {}: inbox {}, {} worker(s), sandbox {}, store {}",
-                            once ? "draining the inbox" : "running", engine.nodeId, engine.inbox, engine.workers,
-                            engine.sandbox.kind(), Redactor.of(System.getenv()).redact(Engine.storeUrl(settings)));
+                            once ? "draining the inbox" : "running", node.nodeId(), config.folders().inbox(),
+                            config.workers(), config.sandbox().sandbox().kind(),
+                            Redactor.of(System.getenv()).redact(config.store().url()));
                 }
             });
             if (once) {
@@ -110,7 +110,7 @@ public final class Daemon {
                 throw sentence != null ? sentence : e;
             }
             camel.shutdownExecutors();
-            engine.runner.killAll();
+            node.runner().killAll();
             camel.recordBreakerStopped();
         }
         return exitCode;
@@ -166,7 +166,7 @@ public final class Daemon {
             } else if (Duration.between(stalledSince, Instant.now()).compareTo(maxWait) > 0) {
                 // While the store or a folder fails, intake stays paused: the run waits for it within max-wait,
                 // then says why it stopped
-                String why = gate.holds().stream().filter(h -> !h.cause().equals("breaker"))
+                String why = gate.holds().stream().filter(h -> !h.cause().equals(Breaker.CAUSE))
                         .map(IntakeGate.Hold::reason).reduce((a, b) -> a + "; " + b)
                         .orElse("circuit breaker " + breaker.state());
                 finish(PARKED, waitingFiles() + " file(s) still wait in the inbox after sandflow.once.max-wait="

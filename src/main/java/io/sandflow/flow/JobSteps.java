@@ -1,14 +1,15 @@
 package io.sandflow.flow;
 
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.inbox.InboxEntries;
-import io.sandflow.observe.Progress;
-import io.sandflow.observe.Standing;
+import io.sandflow.inbox.InboxNames;
 import io.sandflow.job.Durations;
 import io.sandflow.job.FailureClass;
-import io.sandflow.job.InputCheck;
 import io.sandflow.job.JobFailure;
 import io.sandflow.job.JobKey;
+import io.sandflow.job.JobParkedException;
 import io.sandflow.job.JobState;
+import io.sandflow.observe.Standing;
 import io.sandflow.result.AtomicFiles;
 import io.sandflow.result.OutputNames;
 import io.sandflow.sandbox.Workspace;
@@ -16,6 +17,9 @@ import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
 import io.sandflow.store.StoreException;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,27 +33,56 @@ import java.util.Comparator;
 import java.util.Optional;
 
 /**
- * The first steps of a job (bean {@code jobs}): claim it in the store, check the input, lease a worker.
+ * The first steps of a job (bean {@code jobs}): admit the inbox entry, claim its job in the store and say what the
+ * claim found, act on each answer that ends the job before any agent runs, check the input, lease a worker.
  */
 public final class JobSteps {
 
-    public static final String RUNNABLE = "sandflowRunnable";
+    /** What an inbox entry is to the job route (header {@code sandflowEntry}). */
+    public enum Entry {
+        /** An input to run. */
+        INPUT,
+        /** A symbolic link that is not followed: its job fails with the reason. */
+        REFUSED_LINK,
+        /** Left in the inbox for now: intake is paused, the folders cannot be written, or it is not an input. */
+        LEFT
+    }
+
+    /** What the claim found (header {@code sandflowClaim}); each is a branch of the dispatch route. */
+    public enum Claim {
+        /** This node runs the job. */
+        CLAIMED,
+        /** The same content succeeded before: archived without running. */
+        DONE_BEFORE,
+        /** The same content failed before: back to failed/ without running. */
+        FAILED_BEFORE,
+        /** Its result is in the outbox already and nothing says it must be replaced: taken as done. */
+        RESULT_IN_OUTBOX,
+        /** Claimed, but it cannot run: a link that is not followed, or a result name another input holds. */
+        REFUSED,
+        /** It waits out a backoff. */
+        NOT_DUE,
+        /** Another node runs it. */
+        BUSY
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.intake");
+    /** The header that names the inbox entry of a job. */
+    static final String FILE = "CamelFileAbsolutePath";
 
-    private final Engine engine;
-    private final Progress progress;
+    private final SandflowConfig config;
+    private final Node node;
     private final Standing standing;
-
     private final ClaimedElsewhere claimedElsewhere;
     private final IntakeGate gate;
     private final Surroundings surroundings;
     private final InboxEntries entries;
     private final Backoffs backoffs;
 
-    JobSteps(Engine engine, Progress progress, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate,
+    JobSteps(SandflowConfig config, Node node, Standing standing, ClaimedElsewhere claimedElsewhere, IntakeGate gate,
              Surroundings surroundings, InboxEntries entries, Backoffs backoffs) {
-        this.engine = engine;
-        this.progress = progress;
+        this.config = config;
+        this.node = node;
         this.standing = standing;
         this.claimedElsewhere = claimedElsewhere;
         this.gate = gate;
@@ -59,26 +92,17 @@ public final class JobSteps {
     }
 
     /**
-     * Claims the job for this node and decides whether it runs.
-     * <ul>
-     * <li>Only an input runs: a directory, FIFO, socket or device is left alone (and never opened); a symbolic link
-     * that {@code sandflow.intake.follow-links} does not follow fails with the reason.</li>
-     * <li>An input whose result name another input holds fails before its agent runs.</li>
-     * <li>When the result is in the outbox already: a changed input (the store knows this name's earlier content as
-     * done) or one asked to run again ({@code sandflow rerun}) runs and replaces it; any other input is done (the
-     * seed's resume rule) and is moved out of the way without running.</li>
-     * <li>The same name and content again: done before, it is archived without running, unless the result in the
-     * outbox is a later content's, when it runs again; failed before, it goes back to failed/. A file another node
-     * holds is left alone, and so is one whose job waits out a backoff.</li>
-     * </ul>
-     * A claimed job comes with the attempts it has used so far.
+     * Starts the job of one inbox entry: puts it on the exchange, with what its end must undo, and says whether it
+     * goes on now. Only an input or a link to fail does: a directory, FIFO, socket or device is left alone (and never
+     * opened), a file queued before intake paused waits for a later poll, and nothing is claimed while a folder the
+     * job would write to cannot be written.
+     *
+     * @param path the entry, as the inbox consumer or the inbox survey hands it over
      */
-    public void claim(Exchange exchange) throws IOException {
-        Path file = Path.of(exchange.getIn().getHeader("CamelFileAbsolutePath", String.class));
-        Job job = new Job(file);
+    public String admit(@Header(FILE) String path, Exchange exchange) throws IOException {
+        Job job = new Job(Path.of(path));
         exchange.setProperty(Job.PROPERTY, job);
-        exchange.setProperty(RUNNABLE, false);
-        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
                 gate.finished(job.name);
@@ -86,179 +110,200 @@ public final class JobSteps {
             }
         });
         if (!gate.admit(job.name)) {
-            // Queued before intake paused, or while another job probes: left in the inbox untouched, unclaimed and
-            // unlogged, for a later poll
-            return;
+            // Queued before intake paused, or while another job probes: left untouched, unclaimed and unlogged
+            return Entry.LEFT.name();
         }
-        InboxEntries.Entry entry = entries.classify(file);
+        InboxEntries.Entry entry = entries.classify(job.inboxFile);
         switch (entry.kind()) {
             case INPUT -> job.source = entry.source();
-            case REFUSED -> {
-                // a link that is not followed: failed below, once the folders are known to be writable
-            }
+            case REFUSED -> job.refusal = entry.why();
             case NEVER -> {
                 entries.noteNever(entry);
-                return;
+                return Entry.LEFT.name();
             }
             default -> {
-                // gone meanwhile, not an input, or a name the inbox survey renames first
-                return;
+                // Gone meanwhile, not an input, or a name the inbox survey renames first
+                return Entry.LEFT.name();
             }
         }
         if (!surroundings.foldersReady()) {
-            // A folder the job would write to cannot be written: it waits in the inbox, unclaimed
-            return;
+            return Entry.LEFT.name();
         }
         try {
-            if (entry.kind() == InboxEntries.Kind.REFUSED) {
-                claimRefused(exchange, job, entry);
-                return;
+            if (job.refusal != null) {
+                // Keyed by where it points, as its target is not read
+                String target = Files.readSymbolicLink(job.inboxFile).toString();
+                job.key = new JobKey(job.name, JobKey.sha256(("symbolic link to " + target)
+                        .getBytes(StandardCharsets.UTF_8)));
+                return Entry.REFUSED_LINK.name();
             }
             job.outputName = outputName(job.name);
-            try {
-                job.key = new JobKey(job.name, JobKey.sha256(job.source));
-            } catch (NoSuchFileException e) {
-                return;
-            }
-            claimAndDecide(exchange, job);
-        } catch (StoreException e) {
-            // The store is down: the job stays pending, its file in the inbox, and intake waits for the store
-            surroundings.storeFailed(e);
-            exchange.setProperty(RUNNABLE, false);
-        } catch (FolderFault e) {
-            surroundings.folderFailed(e.getMessage());
-            exchange.setProperty(RUNNABLE, false);
+            job.key = new JobKey(job.name, JobKey.sha256(job.source));
+            return Entry.INPUT.name();
+        } catch (NoSuchFileException gone) {
+            return Entry.LEFT.name();
         }
     }
 
-    private void claimAndDecide(Exchange exchange, Job job) throws IOException {
+    /** The job's content, as the idempotent consumer and the {@link FinishedJobs} repository know it. */
+    public String key(@ExchangeProperty(Job.PROPERTY) Job job) {
+        return FinishedJobs.key(job.key);
+    }
+
+    /**
+     * Claims the job for this node and says what it found: a {@link Claim}. A content the store knows as finished
+     * ({@code duplicate}) is not claimed. When the outbox holds a later content's result, a content done before runs
+     * again; when the result is in the outbox already, a changed input or one asked to run again runs and replaces
+     * it. A claimed job comes with the attempts and retries it has used so far.
+     *
+     * @param duplicate the idempotent consumer's answer: the store has this content finished
+     */
+    public String claim(@ExchangeProperty(Job.PROPERTY) Job job, @Header("sandflowEntry") String entry,
+                        @ExchangeProperty(Exchange.DUPLICATE_MESSAGE) Boolean duplicate) throws IOException {
+        JobStore store = node.store();
+        if (Boolean.TRUE.equals(duplicate)) {
+            Optional<JobRecord> finished = store.find(job.key);
+            if (finished.isPresent() && finished.get().state() == JobState.DONE) {
+                return Claim.DONE_BEFORE.name();
+            }
+            if (finished.isPresent() && finished.get().state() == JobState.FAILED) {
+                return Claim.FAILED_BEFORE.name();
+            }
+        }
         for (int round = 0; round < 2; round++) {
-            JobStore.Claim claim = engine.store().claim(job.key, engine.nodeId, engine.lease);
-            if (claim.status() == JobStore.Claim.Status.CLAIMED) {
-                claimed(exchange, job, claim);
-                return;
+            JobStore.Claim claim = store.claim(job.key, node.nodeId(), config.store().lease());
+            switch (claim.status()) {
+                case CLAIMED -> {
+                    return claimed(job, claim, Entry.valueOf(entry)).name();
+                }
+                case ALREADY_DONE -> {
+                    if (round == 0 && job.refusal == null && resultIsAnother(job)
+                            && store.reopen(claim.jobId(), claim.fenceToken())) {
+                        LOG.info("{}: this content was done before, but the result in the outbox is another content's; "
+                                + "it runs again", InboxNames.display(job.name));
+                        continue;
+                    }
+                    return Claim.DONE_BEFORE.name();
+                }
+                case ALREADY_FAILED -> {
+                    return Claim.FAILED_BEFORE.name();
+                }
+                case NOT_DUE -> {
+                    job.dueIn = claim.dueIn();
+                    return Claim.NOT_DUE.name();
+                }
+                default -> {
+                    return Claim.BUSY.name();
+                }
             }
-            if (round == 0 && claim.status() == JobStore.Claim.Status.ALREADY_DONE && resultIsAnother(job)
-                    && engine.store().reopen(claim.jobId(), claim.fenceToken())) {
-                LOG.info("{}: this content was done before, but the result in the outbox is another content's; it "
-                        + "runs again", InboxEntries.display(job.name));
-                continue;
-            }
-            notClaimed(exchange, job, claim);
-            return;
         }
+        return Claim.BUSY.name();
     }
 
-    private void claimed(Exchange exchange, Job job, JobStore.Claim claim) throws IOException {
+    private Claim claimed(Job job, JobStore.Claim claim, Entry entry) throws IOException {
         job.jobId = claim.jobId();
         job.fenceToken = claim.fenceToken();
         job.attempt = claim.attempts();
         job.transientFailures = claim.transientFailures();
         job.invalidFailures = claim.invalidFailures();
-        Optional<String> holder = engine.store().reserveOutput(job.name, job.outputName);
-        if (holder.isPresent()) {
-            throw new JobFailure(FailureClass.PERMANENT, "its result would be " + job.outputName + ", which is "
-                    + "input " + holder.get() + "'s result (sandflow.result.name=" + engine.resultNamePattern
-                    + (holder.get().equalsIgnoreCase(job.name) ? "; sandflow.include ignores case" : "")
-                    + "): rename this file, or name results by {name}, and drop it into the inbox again");
+        if (entry == Entry.REFUSED_LINK) {
+            return Claim.REFUSED;
         }
-        Path output = engine.outbox.resolve(job.outputName);
+        Optional<String> holder = node.store().reserveOutput(job.name, job.outputName);
+        if (holder.isPresent()) {
+            job.refusal = "its result would be " + job.outputName + ", which is input " + holder.get() + "'s result "
+                    + "(sandflow.result.name=" + config.results().namePattern()
+                    + (holder.get().equalsIgnoreCase(job.name) ? "; sandflow.include ignores case" : "")
+                    + "): rename this file, or name results by {name}, and drop it into the inbox again";
+            return Claim.REFUSED;
+        }
+        Path output = config.folders().outbox().resolve(job.outputName);
         if (Files.exists(output, LinkOption.NOFOLLOW_LINKS)) {
             String why = whyReplace(job);
             if (why == null) {
-                // The seed's resume rule: an output already in the outbox means this input is done. Checked
-                // under the claim, so that a node finishing the same job right now is never second-guessed.
-                // not as a completion: a job that did not run here must not count as throughput
-                FolderFault.guard("sandflow.archive", engine.archive, () -> {
-                    standing.ended(job, JobState.DONE, () -> {
-                        engine.store().markDoneWithoutRun(job.key, engine.nodeId, job.outputName);
-                        moveAway(job.inboxFile, engine.archive);
-                        return true;
-                    });
-                    return null;
-                });
-                LOG.info("{}: {} already exists in the outbox; not run again", InboxEntries.display(job.name),
-                        job.outputName);
-                job.ending = "skipped";
-                progress.finished(exchange);
-                return;
+                // The seed's resume rule, checked under the claim so that a node finishing the same job right now is
+                // never second-guessed
+                return Claim.RESULT_IN_OUTBOX;
             }
             job.replacing = true;
             job.replacedKey = AtomicFiles.fileKey(output);
             LOG.info("{}: {}; its result {} will replace the one in the outbox, which is kept in outbox/{}/",
-                    InboxEntries.display(job.name), why, job.outputName, ResultSteps.PREVIOUS);
+                    InboxNames.display(job.name), why, job.outputName, ResultSteps.PREVIOUS);
         }
-        exchange.setProperty(RUNNABLE, true);
+        return Claim.CLAIMED;
     }
 
-    private void notClaimed(Exchange exchange, Job job, JobStore.Claim claim) throws IOException {
-        switch (claim.status()) {
-            case ALREADY_DONE -> {
-                moveAway(job.inboxFile, engine.archive, "sandflow.archive");
-                LOG.info("{}: the same content already succeeded; archived without running",
-                        InboxEntries.display(job.name));
-                job.ending = "skipped";
-                progress.finished(exchange);
-            }
-            case ALREADY_FAILED -> {
-                moveAway(job.inboxFile, engine.failed, "sandflow.failed");
-                LOG.info("{}: the same content already failed (see failed/); not run again",
-                        InboxEntries.display(job.name));
-                job.ending = "skipped";
-                progress.finished(exchange);
-            }
-            case NOT_DUE -> {
-                // Another node's backoff, or this node's from before a restart: skipped until due, not asked again
-                backoffs.waitFor(job.inboxFile, claim.dueIn());
-                LOG.debug("{}: waits out its backoff for {}", job.name, Durations.human(claim.dueIn()));
-            }
-            default -> {
-                claimedElsewhere.remember(job.name);
-                LOG.debug("{}: another node holds this job", job.name);
-            }
-        }
+    /** A claimed job that cannot run fails at once, before any agent runs, with the reason. */
+    public void refuse(@ExchangeProperty(Job.PROPERTY) Job job) {
+        throw new JobFailure(FailureClass.PERMANENT, job.refusal);
     }
 
     /**
-     * A link that is not followed: its job (keyed by where it points, as its target is not read) fails at once with
-     * the reason, and the link itself moves to failed/.
+     * The seed's resume rule: a result already in the outbox means this input is done. Recorded so, and the input
+     * archived without running; a job that did not run here does not count as throughput.
      */
-    private void claimRefused(Exchange exchange, Job job, InboxEntries.Entry entry) throws IOException {
-        String target;
-        try {
-            target = Files.readSymbolicLink(job.inboxFile).toString();
-        } catch (NoSuchFileException gone) {
-            return;
+    public void takeResult(@ExchangeProperty(Job.PROPERTY) Job job) {
+        Path archive = config.folders().archive();
+        boolean recorded = FolderFault.guard("sandflow.archive", archive, () -> standing.ended(JobState.DONE, () -> {
+            node.store().markDoneWithoutRun(job.key, node.nodeId(), job.outputName);
+            moveAway(job.inboxFile, archive);
+            return true;
+        }));
+        if (recorded) {
+            job.stored = JobState.DONE;
         }
-        job.key = new JobKey(job.name, JobKey.sha256(("symbolic link to " + target).getBytes(StandardCharsets.UTF_8)));
-        JobStore.Claim claim = engine.store().claim(job.key, engine.nodeId, engine.lease);
-        if (!claim.claimed()) {
-            notClaimed(exchange, job, claim);
-            return;
-        }
-        job.jobId = claim.jobId();
-        job.fenceToken = claim.fenceToken();
-        throw new JobFailure(FailureClass.PERMANENT, entry.why());
+        LOG.info("{}: {} already exists in the outbox; not run again", InboxNames.display(job.name), job.outputName);
+        job.ending = "skipped";
+    }
+
+    /** The same content succeeded before: archived without running. */
+    public void archiveAgain(@ExchangeProperty(Job.PROPERTY) Job job) {
+        moveAway(job.inboxFile, config.folders().archive(), "sandflow.archive");
+        LOG.info("{}: the same content already succeeded; archived without running", InboxNames.display(job.name));
+        job.ending = "skipped";
+    }
+
+    /** The same content failed before: back to failed/ without running. */
+    public void failAgain(@ExchangeProperty(Job.PROPERTY) Job job) {
+        moveAway(job.inboxFile, config.folders().failed(), "sandflow.failed");
+        LOG.info("{}: the same content already failed (see failed/); not run again", InboxNames.display(job.name));
+        job.ending = "skipped";
+    }
+
+    /**
+     * The job waits out a backoff (another node's, or this node's from before a restart): the intake passes over its
+     * file until it is due, without asking the store again.
+     */
+    public void waitOutBackoff(@ExchangeProperty(Job.PROPERTY) Job job) {
+        backoffs.waitFor(job.inboxFile, job.dueIn);
+        LOG.debug("{}: waits out its backoff for {}", job.name, Durations.human(job.dueIn));
+    }
+
+    /** Another node runs the job: the intake passes over its file until that node's lease would have ended. */
+    public void leaveToPeer(@ExchangeProperty(Job.PROPERTY) Job job) {
+        claimedElsewhere.remember(job.name);
+        LOG.debug("{}: another node holds this job", job.name);
     }
 
     /** The result name, shortened (and said so) when the file system would refuse the whole of it. */
     private String outputName(String inputName) {
-        String full = OutputNames.expand(engine.resultNamePattern, inputName);
-        String name = OutputNames.resolve(engine.resultNamePattern, inputName);
+        String pattern = config.results().namePattern();
+        String full = OutputNames.expand(pattern, inputName);
+        String name = OutputNames.resolve(pattern, inputName);
         if (!name.equals(full)) {
             LOG.info("{}: its result name would be {} bytes, more than the file system's {}; it is {}",
-                    InboxEntries.display(inputName), OutputNames.utf8Length(full), OutputNames.MAX_NAME_BYTES,
-                    InboxEntries.display(name));
+                    InboxNames.display(inputName), OutputNames.utf8Length(full), OutputNames.MAX_NAME_BYTES,
+                    InboxNames.display(name));
         }
         return name;
     }
 
     /** Why the result in the outbox is replaced rather than taken as this input's, or null when it is taken. */
     private String whyReplace(Job job) {
-        if (engine.store().rerunRequested(job.jobId)) {
+        if (node.store().rerunRequested(job.jobId)) {
             return "asked to run again (sandflow rerun)";
         }
-        boolean earlierContentDone = engine.store().findByName(job.name).stream()
+        boolean earlierContentDone = node.store().findByName(job.name).stream()
                 .anyMatch(r -> r.state() == JobState.DONE && !r.sha256().equals(job.key.sha256())
                         && (r.outputName() == null || r.outputName().equals(job.outputName)));
         return earlierContentDone ? "its content changed since its result was made" : null;
@@ -266,15 +311,10 @@ public final class JobSteps {
 
     /** Whether the outbox holds a result made from another content of this name, later than this one's. */
     private boolean resultIsAnother(Job job) {
-        if (!Files.exists(engine.outbox.resolve(job.outputName), LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(config.folders().outbox().resolve(job.outputName), LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
-        return engine.store().findByName(job.name).stream()
-                .filter(r -> r.state() == JobState.DONE)
-                .max(Comparator.comparing((JobRecord r) -> r.finishedAt() != null ? r.finishedAt() : r.createdAt())
-                        .thenComparingLong(JobRecord::id))
-                .map(latest -> !latest.sha256().equals(job.key.sha256()))
-                .orElse(false);
+        return FinishedJobs.latestDoneIsAnother(node.store().findByName(job.name), job.key.sha256());
     }
 
     /**
@@ -297,24 +337,22 @@ public final class JobSteps {
     }
 
     /** Checks the input and reads it; a refusal is permanent and names the reason. */
-    public void check(Exchange exchange) throws IOException {
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        InputCheck check = engine.inputCheck;
+    public void check(@ExchangeProperty(Job.PROPERTY) Job job) throws IOException {
+        var check = config.intake().check();
         check.checkSize(Files.size(job.source));
-        InputCheck.Checked checked = check.check(Files.readAllBytes(job.source));
+        var checked = check.check(Files.readAllBytes(job.source));
         job.text = checked.text();
         job.json = checked.json();
     }
 
     /**
-     * Leases a worker's workspace for the rest of the job and stages the input in it, where the agent sees it.
-     * The workspace goes back to the pool when the exchange completes, however it ends.
+     * Leases a worker's workspace for the rest of the job and stages the input in it, where the agent sees it. The
+     * workspace goes back to the pool when the exchange completes, however it ends.
      */
-    public void lease(Exchange exchange) throws IOException, InterruptedException {
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        Workspace ws = engine.pool().lease();
+    public void lease(@ExchangeProperty(Job.PROPERTY) Job job, Exchange exchange) throws InterruptedException {
+        Workspace ws = node.pool().lease();
         job.workspace = ws;
-        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
                 try {
@@ -322,27 +360,25 @@ public final class JobSteps {
                 } catch (IOException e) {
                     LOG.warn("worker {}: cannot clear its workspace: {}", ws.index(), e.getMessage());
                 } finally {
-                    engine.pool().release(ws);
+                    node.pool().release(ws);
                 }
             }
         });
-        // The attempt loop runs while this is true; each attempt clears it unless it must go again
-        exchange.setProperty(AttemptSteps.AGAIN, true);
         try {
             // Whatever the last job left (links to host folders included) goes; nothing is followed
             ws.reset();
             job.stagedInput = ws.stageInput(job.source, job.name);
         } catch (IOException e) {
-            throw new io.sandflow.job.JobParkedException("cannot stage the input in worker " + ws.index()
-                    + "'s workspace: " + e.getMessage(), null);
+            throw new JobParkedException("cannot stage the input in worker " + ws.index() + "'s workspace: "
+                    + e.getMessage(), null);
         }
     }
 
     /** Renews this node's claims on the jobs it runs and records a heartbeat (housekeeping route). */
     public void renewClaims() {
         try {
-            engine.store().renewLeases(engine.nodeId, engine.lease);
-            engine.store().heartbeat(engine.nodeId, engine.host, engine.pool().busy());
+            node.store().renewLeases(node.nodeId(), config.store().lease());
+            node.store().heartbeat(node.nodeId(), node.host(), node.pool().busy());
         } catch (StoreException e) {
             // Claims cannot be renewed while the store is down: no new job starts until it is back
             surroundings.storeFailed(e);

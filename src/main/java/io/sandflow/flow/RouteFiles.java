@@ -1,6 +1,7 @@
 package io.sandflow.flow;
 
 import io.sandflow.config.ConfigException;
+import io.sandflow.config.SandflowConfig;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -212,9 +213,9 @@ public final class RouteFiles {
      * Lets Camel load and create every route without starting any (no consumer polls, no folder is made): what the
      * daemon's start would refuse, said as one sentence ({@code doctor}).
      */
-    public void verify(Engine engine) {
+    public void verify(SandflowConfig config) {
         try (org.apache.camel.impl.DefaultCamelContext context = new org.apache.camel.impl.DefaultCamelContext()) {
-            SandflowConfiguration configuration = new SandflowConfiguration(engine);
+            SandflowConfiguration configuration = new SandflowConfiguration(config, new Node(config));
             try {
                 configuration.configure(context);
                 org.apache.camel.spi.ResourceLoader resources = org.apache.camel.support.PluginHelper

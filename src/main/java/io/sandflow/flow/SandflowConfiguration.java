@@ -1,43 +1,53 @@
 package io.sandflow.flow;
 
-import io.sandflow.config.Settings;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sandflow.agent.OutcomeClassifier;
+import io.sandflow.agent.Redactor;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.inbox.InboxEntries;
+import io.sandflow.job.Durations;
 import io.sandflow.observe.Metrics;
 import io.sandflow.observe.Progress;
 import io.sandflow.observe.Readiness;
 import io.sandflow.observe.Standing;
-import io.sandflow.job.Durations;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.sandflow.agent.OutcomeClassifier;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sandflow.agent.Redactor;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.jsonvalidator.JsonUriSchemaLoader;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Camel side of Sandflow: binds the beans the routes call ({@code jobs}, {@code attempts}, {@code results},
- * {@code progress}, the exec binding and executor, the circuit breaker) and the properties their placeholders use.
- * The daemon and the {@code @CamelMainTest} tests both boot Camel through this one class.
+ * {@code budget}, {@code progress}, the repository {@code finishedJobs}, the exec binding and executor, the circuit
+ * breaker, the intake's policy and filter) and the properties their placeholders use. The daemon, {@code doctor} and
+ * the {@code @CamelMainTest} tests all boot Camel through this one class.
  */
 public class SandflowConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow");
 
-    private final Engine engine;
+    private final SandflowConfig config;
+    private final Node node;
+    private final Shutdown shutdown = new Shutdown();
     private final Breaker breaker;
     private final Progress progress;
     private final Standing standing;
@@ -52,32 +62,36 @@ public class SandflowConfiguration implements CamelConfiguration {
     /** Re-checks of the store and folders, and readiness probes: calls that may block for a store's timeout. */
     private final ScheduledExecutorService checks;
     private final Surroundings surroundings;
+    /** Masks the values of Sandflow's and the agent's secret variables in everything that leaves a job. */
+    private final Redactor redactor;
 
-    public SandflowConfiguration(Engine engine) {
-        this.engine = engine;
-        this.breaker = new Breaker(engine.settings);
-        this.inboxEntries = new InboxEntries(engine.inbox, engine.settings.get("sandflow.include"),
-                engine.followLinks);
-        this.standing = new Standing(engine::store, inboxEntries::countWaiting,
-                engine.settings.duration("sandflow.observe.refresh"));
+    /** @param node this node, opened by the daemon, or not (doctor only creates the routes) */
+    public SandflowConfiguration(SandflowConfig config, Node node) {
+        this.config = config;
+        this.node = node;
+        this.breaker = new Breaker(config.breaker());
+        this.inboxEntries = new InboxEntries(config.folders().inbox(), config.intake().include(),
+                config.intake().followLinks());
+        this.standing = new Standing(node::store, inboxEntries::countWaiting, config.observeRefresh());
         this.progress = new Progress(standing, metrics, Clock.systemUTC(), this::blockedReason);
-        this.control = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sandflow-control");
-            t.setDaemon(true);
-            return t;
-        });
-        this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sandflow-checks");
-            t.setDaemon(true);
-            return t;
-        });
-        this.surroundings = new Surroundings(engine, gate);
+        this.control = daemonThread("sandflow-control");
+        this.checks = daemonThread("sandflow-checks");
+        this.surroundings = new Surroundings(config, node::store, gate);
         this.backoffs = new Backoffs(control);
+        this.redactor = Redactor.of(System.getenv(), config.agent().env());
+    }
+
+    private static ScheduledExecutorService daemonThread(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Why no job can run now, for the progress line's ETA: the breaker holds the queue; null when it does not. */
     private String blockedReason() {
-        if (engine.stopping) {
+        if (shutdown.isStopping()) {
             return "Sandflow is stopping";
         }
         CircuitBreaker.State state = breaker.state();
@@ -85,12 +99,8 @@ public class SandflowConfiguration implements CamelConfiguration {
             return null;
         }
         String why = breaker.reason();
-        return "the circuit breaker is " + state.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+        return "the circuit breaker is " + state.name().toLowerCase(Locale.ROOT).replace('_', ' ')
                 + (why == null || why.isBlank() ? "" : ": " + why);
-    }
-
-    Engine engine() {
-        return engine;
     }
 
     Breaker breaker() {
@@ -118,10 +128,6 @@ public class SandflowConfiguration implements CamelConfiguration {
         return control;
     }
 
-    Surroundings surroundings() {
-        return surroundings;
-    }
-
     /** Stops the background threads once Camel has stopped. */
     void shutdownExecutors() {
         control.shutdownNow();
@@ -131,16 +137,20 @@ public class SandflowConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) {
         context.getPropertiesComponent().setOverrideProperties(camelProperties());
-        Redactor redactor = engine.redactor;
         Registry registry = context.getRegistry();
-        ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(engine.lease.toMillis());
-        registry.bind("jobs", new JobSteps(engine, progress, standing, claimedElsewhere, gate, surroundings,
+        ClaimedElsewhere claimedElsewhere = new ClaimedElsewhere(config.store().lease().toMillis());
+        registry.bind("jobs", new JobSteps(config, node, standing, claimedElsewhere, gate, surroundings,
                 inboxEntries, backoffs));
-        registry.bind("attempts", new AttemptSteps(engine, breaker,
-                new OutcomeClassifier(engine.agentTimeout, Clock.systemDefaultZone(), ZoneId.systemDefault()),
-                redactor, backoffs));
-        registry.bind("results", new ResultSteps(engine, standing, redactor, surroundings));
+        registry.bind("finishedJobs", new FinishedJobs(node::store, config));
+        registry.bind("attempts", new AttemptSteps(config, node, breaker,
+                new OutcomeClassifier(config.agent().timeout(), Clock.systemDefaultZone(), ZoneId.systemDefault()),
+                redactor, shutdown, backoffs));
+        registry.bind("budget", new Budget(config.budgetCap(), node::store, breaker));
+        registry.bind("results", new ResultSteps(config, node, standing, redactor, surroundings));
         registry.bind("progress", progress);
+        // The json-validator step checks results against the schema compiled at start, with Sandflow's settings
+        JsonUriSchemaLoader schema = (camel, uri) -> config.results().validator().schema();
+        registry.bind("resultSchema", schema);
         InProgressFiles inProgress = new InProgressFiles();
         registry.bind("inProgressFiles", inProgress);
         registry.bind("intakeWatch", new IntakeWatch(claimedElsewhere, inProgress, inboxEntries, backoffs, gate));
@@ -149,28 +159,28 @@ public class SandflowConfiguration implements CamelConfiguration {
         inboxEntries.survey();
         // A due retry is queued for the retries route (seda: the sender does not wait for the job)
         org.apache.camel.ProducerTemplate retries = context.createProducerTemplate();
-        backoffs.dispatchWith(file -> retries.sendBodyAndHeader("seda:retry", null, "CamelFileAbsolutePath",
+        backoffs.dispatchWith(file -> retries.sendBodyAndHeader("seda:retry", null, JobSteps.FILE,
                 file.toAbsolutePath().toString()));
         registry.bind("agentBinding", new AgentExec.Binding());
-        registry.bind("agentExecutor", new AgentExec.Executor(engine.runner, metrics::attempt));
+        registry.bind("agentExecutor", new AgentExec.Executor(node.runner(), metrics::attempt));
         registry.bind("sandflowBreaker", breaker.circuitBreaker());
         registry.bind("intakePolicy", new IntakePolicy(gate, control));
         bindObservation(context, registry);
-        surroundings.start(checks, engine.recheck);
+        surroundings.start(checks, config.intake().recheck());
         // The breaker logs its own state changes: one line each
-        gate.selfLogging("breaker");
+        gate.selfLogging(Breaker.CAUSE);
         breaker.onTransition(state -> {
             if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
-                gate.hold("breaker", "the circuit breaker is open until " + breaker.openUntil() + ": "
+                gate.hold(Breaker.CAUSE, "the circuit breaker is open until " + breaker.openUntil() + ": "
                         + breaker.reason());
             } else if (state == CircuitBreaker.State.HALF_OPEN) {
-                gate.probe("breaker", "the circuit breaker is half-open: one job at a time probes the agent");
+                gate.probe(Breaker.CAUSE, "the circuit breaker is half-open: one job at a time probes the agent");
             } else {
-                gate.release("breaker");
+                gate.release(Breaker.CAUSE);
             }
             try {
                 control.execute(this::recordBreaker);
-            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            } catch (RejectedExecutionException stopped) {
                 // the daemon is stopping; it records the breaker's last state itself
             }
         });
@@ -190,11 +200,11 @@ public class SandflowConfiguration implements CamelConfiguration {
             registry.bind("metricsRegistry", prometheus);
         }
         meters.add(prometheus);
-        metrics.watch(standing, breaker, engine);
+        metrics.watch(standing, breaker::state, config::workers, () -> node.pool() == null ? 0 : node.pool().busy());
         context.getManagementStrategy().addEventNotifier(progress.completions());
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
-            Readiness readiness = new Readiness(engine, breaker, gate, surroundings, checks);
+            Readiness readiness = new Readiness(() -> surroundings.readinessProblems(checks), this::breakerDetails);
             readiness.setCamelContext(context);
             health.register(readiness);
             if (health.getExcludePattern() == null) {
@@ -202,7 +212,7 @@ public class SandflowConfiguration implements CamelConfiguration {
                 health.setExcludePattern("route:intake,consumer:intake");
             }
         }
-        context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+        context.addLifecycleStrategy(new LifecycleStrategySupport() {
             /** Only a context that ran jobs has something to say when it stops (doctor only builds one). */
             private volatile boolean started;
 
@@ -220,6 +230,17 @@ public class SandflowConfiguration implements CamelConfiguration {
                 }
             }
         });
+    }
+
+    /** The breaker as readiness shows it: a detail, not a reason to be down. */
+    private Map<String, String> breakerDetails() {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("breaker", breaker.state().name());
+        if (breaker.openUntil() != null) {
+            details.put("breaker.until", breaker.openUntil().toString());
+            details.put("breaker.reason", breaker.reason());
+        }
+        return details;
     }
 
     /**
@@ -242,7 +263,7 @@ public class SandflowConfiguration implements CamelConfiguration {
 
     private void putBreakerState(String text) {
         try {
-            engine.store().putState("breaker", text);
+            node.store().putState("breaker", text);
         } catch (RuntimeException e) {
             LOG.warn("cannot record the breaker's state in the store: {}", e.getMessage());
         }
@@ -253,50 +274,48 @@ public class SandflowConfiguration implements CamelConfiguration {
      * killed and their jobs go back to pending.
      */
     void beginShutdown(Duration grace) {
-        engine.stopping = true;
-        int running = engine.runner.running();
+        shutdown.begin();
+        int running = node.runner().running();
         if (running > 0) {
             LOG.info("stopping: {} agent(s) still running get {} to finish", running, Durations.human(grace));
         }
         control.schedule(() -> {
-            int killed = engine.runner.killAll();
+            int killed = node.runner().killAll();
             if (killed > 0) {
                 LOG.warn("stopping: killed {} agent(s) still running after sandflow.shutdown.grace; their jobs "
                         + "stay pending", killed);
             }
-        }, grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, grace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The settings plus the values the routes need in Camel's units. */
     Properties camelProperties() {
-        Settings settings = engine.settings;
-        Properties props = settings.asProperties();
+        Properties props = config.settings().asProperties();
+        SandflowConfig.Intake intake = config.intake();
         // Camel resolves file URIs against the JVM's folder, which need not be the working folder (-C)
-        props.setProperty("sandflow.inbox", engine.inbox.toString());
+        props.setProperty("sandflow.inbox", config.folders().inbox().toString());
         // As many worker threads as the pool has sandboxes (a short sandflow.sandbox.names list caps the workers)
-        props.setProperty("sandflow.workers", Integer.toString(engine.workers));
-        Duration settle = settings.duration("sandflow.intake.settle");
+        props.setProperty("sandflow.workers", Integer.toString(config.workers()));
+        Duration settle = intake.settle();
         // A file still being written is skipped for this poll (not waited on), so one slow upload never holds up
         // the files behind it
         long check = Math.max(10, settle.toMillis() / 4);
         props.setProperty("derived.intake.settle-ms", Long.toString(Math.max(1, settle.toMillis())));
         props.setProperty("derived.intake.check-ms", Long.toString(check));
         props.setProperty("derived.intake.lock-timeout-ms", Long.toString(settle.toMillis() + 3 * check));
-        props.setProperty("derived.intake.poll-ms", Long.toString(settings.duration("sandflow.intake.poll").toMillis()));
+        props.setProperty("derived.intake.poll-ms", Long.toString(intake.poll().toMillis()));
         // The survey lists the whole inbox: as often as the poll, but not more than once a second
-        props.setProperty("derived.intake.survey-ms",
-                Long.toString(Math.max(1000, settings.duration("sandflow.intake.poll").toMillis())));
-        props.setProperty("derived.lease.renew-ms", Long.toString(Math.max(100, engine.lease.toMillis() / 3)));
-        int perMinute = settings.positiveInt("sandflow.rate.per-minute");
-        props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / perMinute)));
-        props.setProperty("derived.observe.refresh-ms",
-                Long.toString(Math.max(100, settings.duration("sandflow.observe.refresh").toMillis())));
-        int port = engine.httpPort;
+        props.setProperty("derived.intake.survey-ms", Long.toString(Math.max(1000, intake.poll().toMillis())));
+        props.setProperty("derived.lease.renew-ms",
+                Long.toString(Math.max(100, config.store().lease().toMillis() / 3)));
+        props.setProperty("derived.rate.period-ms", Long.toString(Math.max(1, 60_000L / config.ratePerMinute())));
+        props.setProperty("derived.observe.refresh-ms", Long.toString(Math.max(100, config.observeRefresh().toMillis())));
+        int port = config.http().port();
         if (port > 0) {
             // Camel's management server serves /observe/metrics and /observe/health; camel.* set by the user win
             props.putIfAbsent("camel.management.enabled", "true");
             // Camel listens on every interface unless told otherwise; Sandflow only where sandflow.http.host says
-            props.putIfAbsent("camel.management.host", engine.httpHost);
+            props.putIfAbsent("camel.management.host", config.http().host());
             props.putIfAbsent("camel.management.port", Integer.toString(port));
             props.putIfAbsent("camel.management.metricsEnabled", "true");
             props.putIfAbsent("camel.management.healthCheckEnabled", "true");
@@ -308,24 +327,13 @@ public class SandflowConfiguration implements CamelConfiguration {
     }
 
     /** The camel.* entries of {@link #camelProperties()}, which Camel Main reads before {@link #configure} runs. */
-    java.util.Map<String, String> camelMainProperties() {
-        java.util.Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> camelMainProperties() {
+        Map<String, String> out = new TreeMap<>();
         camelProperties().forEach((k, v) -> {
             if (k.toString().startsWith("camel.")) {
                 out.put(k.toString(), v.toString());
             }
         });
         return out;
-    }
-
-    /** The route files built into the jar (a test keeps this list equal to the project's routes/ folder). */
-    static final java.util.List<String> BUILT_IN_ROUTES = RouteFiles.BUILT_IN;
-
-    /**
-     * The routes a working folder runs: its routes/ files replace the built-in files of the same names, the others
-     * stay built in, and its other *.camel.yaml files are added (see {@link RouteFiles}).
-     */
-    static String routesPattern(Path workDir) {
-        return RouteFiles.of(workDir).includePattern();
     }
 }

@@ -1,5 +1,10 @@
 package io.sandflow.flow;
 
+import io.sandflow.config.SandflowConfig;
+import io.sandflow.job.Durations;
+import io.sandflow.process.ProcessRunner;
+import io.sandflow.sandbox.Sandbox;
+import io.sandflow.store.JobStore;
 import io.sandflow.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,12 +14,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The store and the folders a job needs, which are Sandflow's surroundings and never an input's fault: when one of
@@ -29,20 +39,22 @@ public final class Surroundings {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow");
 
-    private final Engine engine;
+    /** A store that does not answer a readiness probe in this time counts as unreachable. */
+    private static final Duration STORE_TIMEOUT = Duration.ofSeconds(2);
+
+    private final SandflowConfig config;
+    private final Supplier<JobStore> store;
     private final IntakeGate gate;
     /** Each folder a job writes to, by the setting that names it. */
-    private final Map<String, Path> folders = new LinkedHashMap<>();
+    private final Map<String, Path> folders;
     private final long minFreeBytes;
 
-    Surroundings(Engine engine, IntakeGate gate) {
-        this.engine = engine;
+    Surroundings(SandflowConfig config, Supplier<JobStore> store, IntakeGate gate) {
+        this.config = config;
+        this.store = store;
         this.gate = gate;
-        folders.put("sandflow.inbox", engine.inbox);
-        folders.put("sandflow.outbox", engine.outbox);
-        folders.put("sandflow.failed", engine.failed);
-        folders.put("sandflow.archive", engine.archive);
-        this.minFreeBytes = engine.minFreeBytes;
+        this.folders = config.folders().written();
+        this.minFreeBytes = config.folders().minFreeBytes();
     }
 
     /**
@@ -100,7 +112,7 @@ public final class Surroundings {
         try {
             if (gate.isHeldBy(STORE)) {
                 try {
-                    engine.store().probe();
+                    store.get().probe();
                     gate.release(STORE);
                 } catch (StoreException e) {
                     LOG.debug("the job store still fails: {}", e.getMessage());
@@ -118,6 +130,61 @@ public final class Surroundings {
             // A scheduled task that throws is never run again: keep re-checking
             LOG.warn("cannot re-check the store and folders: {}", e.toString());
         }
+    }
+
+    /**
+     * What keeps Sandflow from doing its work now, one sentence each, for the readiness check: every cause that holds
+     * intake but the breaker (a detail: the daemon resumes by itself), a store that does not answer, a program a run
+     * needs that is missing, a folder that cannot take a job's files.
+     *
+     * @param probes where the store is read, so that a store that hangs cannot hold up the health endpoint
+     */
+    List<String> readinessProblems(ExecutorService probes) {
+        List<String> problems = new ArrayList<>();
+        for (IntakeGate.Hold hold : gate.holds()) {
+            if (!hold.cause().equals(Breaker.CAUSE)) {
+                problems.add(hold.reason());
+            }
+        }
+        if (!gate.isHeldBy(STORE)) {
+            storeProblem(probes).ifPresent(problems::add);
+        }
+        programs().forEach((program, setting) -> {
+            if (ProcessRunner.locate(program).isEmpty()) {
+                problems.add(setting + ": cannot find the program '" + program + "'");
+            }
+        });
+        if (!gate.isHeldBy(FOLDER)) {
+            folderProblem().ifPresent(problems::add);
+        }
+        return problems;
+    }
+
+    private Optional<String> storeProblem(ExecutorService probes) {
+        CompletableFuture<Object> read = CompletableFuture.supplyAsync(() -> store.get().getState("breaker"), probes);
+        try {
+            read.get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return Optional.empty();
+        } catch (java.util.concurrent.TimeoutException e) {
+            read.cancel(true);
+            return Optional.of("the job store does not answer within " + Durations.human(STORE_TIMEOUT));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while reading the job store");
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Optional.of("the job store cannot be read: " + e.getCause().getMessage());
+        }
+    }
+
+    /** The programs a run needs on this machine, each with the setting that names it. */
+    private Map<String, String> programs() {
+        Map<String, String> programs = new LinkedHashMap<>();
+        Sandbox sandbox = config.sandbox().sandbox();
+        if (sandbox.agentRunsOnHost()) {
+            programs.put(config.agent().settings().command(), "sandflow.agent.command");
+        }
+        sandbox.program().ifPresent(p -> programs.put(p, "sandflow.sandbox.kind=" + sandbox.kind()));
+        return programs;
     }
 
     /**

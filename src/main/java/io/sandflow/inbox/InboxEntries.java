@@ -1,27 +1,16 @@
 package io.sandflow.inbox;
 
-import io.sandflow.config.Settings;
-import io.sandflow.result.OutputNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,34 +29,8 @@ import java.util.regex.Pattern;
  */
 public final class InboxEntries {
 
-    static final String FOLLOW_LINKS = "sandflow.intake.follow-links";
-
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.intake");
     private static final char REPLACEMENT = '\uFFFD';
-
-    /** Which symbolic links in the inbox are followed to their target. */
-    public enum FollowLinks {
-        /** Links whose target's real path lies inside the inbox. */
-        INSIDE,
-        /** Every link. */
-        ANY,
-        /** None: every link is failed with a reason. */
-        NEVER;
-
-        public static FollowLinks of(Settings settings) {
-            String v = settings.get(FOLLOW_LINKS).trim().toLowerCase(Locale.ROOT);
-            return switch (v) {
-                case "inside" -> INSIDE;
-                case "any" -> ANY;
-                case "never" -> NEVER;
-                default -> throw settings.invalid(FOLLOW_LINKS, "must be inside, any or never");
-            };
-        }
-
-        String setting() {
-            return FOLLOW_LINKS + "=" + name().toLowerCase(Locale.ROOT);
-        }
-    }
 
     public enum Kind {
         /** Read and processed: a regular file, or a followed link to one ({@link Entry#source()} is what to read). */
@@ -135,7 +98,7 @@ public final class InboxEntries {
         if (name.indexOf(REPLACEMENT) >= 0 && !path.equals(path.resolveSibling(name))) {
             // Java showed undecodable bytes as U+FFFD: the name it shows is other bytes, so it leads nowhere
             return new Entry(path, name, Kind.MISNAMED, null, "its name is not valid UTF-8 (bytes "
-                    + hex(rawName(path)) + ")");
+                    + InboxNames.hex(InboxNames.rawName(path)) + ")");
         }
         if (name.indexOf('\\') >= 0) {
             return new Entry(path, name, Kind.MISNAMED, null, "its name has a backslash, which Camel's file "
@@ -189,7 +152,7 @@ public final class InboxEntries {
     }
 
     private static Entry refused(Path path, String name, String why) {
-        return new Entry(path, name, Kind.REFUSED, null, display(name) + " " + why);
+        return new Entry(path, name, Kind.REFUSED, null, InboxNames.display(name) + " " + why);
     }
 
     private Path inboxReal() {
@@ -237,7 +200,7 @@ public final class InboxEntries {
     public void noteNever(Entry entry) {
         if (never.putIfAbsent(entry.name(), entry.why()) == null) {
             LOG.warn("inbox entry {} is {}: it is never opened nor processed, and not counted as waiting; it stays "
-                    + "in the inbox until removed", display(entry.name()), entry.why());
+                    + "in the inbox until removed", InboxNames.display(entry.name()), entry.why());
         }
     }
 
@@ -261,7 +224,7 @@ public final class InboxEntries {
                 Entry e = classify(path);
                 switch (e.kind()) {
                     case NEVER -> noteNever(e);
-                    case MISNAMED -> rename(e);
+                    case MISNAMED -> InboxNames.rename(inbox, e);
                     case REFUSED -> refused.add(path.toString());
                     default -> {
                         // inputs are the file consumer's; the rest is not Sandflow's
@@ -276,78 +239,6 @@ public final class InboxEntries {
         never.keySet().removeIf(name -> classify(inbox.resolve(name)).kind() != Kind.NEVER);
         lastSurveyCost = System.nanoTime() - started;
         return refused;
-    }
-
-    /**
-     * Gives an entry whose name cannot be addressed a name that can: each undecodable byte, and each backslash,
-     * becomes %XX ("caf%E9.json" for Latin-1 "café.json", "a%5Cb.json" for "a\b.json"). The new name is a hard link
-     * made next to it that never replaces a file; the old one is removed after. Another node renaming the same entry
-     * at the same moment finds the link made and leaves it.
-     */
-    private void rename(Entry e) {
-        byte[] raw = rawName(e.path());
-        String escaped = OutputNames.fit(escape(raw), extensionOf(escape(raw)));
-        for (int n = 0; n < 1000; n++) {
-            Path target = inbox.resolve(n == 0 ? escaped : numbered(escaped, n));
-            try {
-                Files.createLink(target, e.path());
-            } catch (FileAlreadyExistsException taken) {
-                if (sameFile(target, e.path())) {
-                    return;
-                }
-                continue;
-            } catch (NoSuchFileException gone) {
-                return;
-            } catch (UnsupportedOperationException | IOException cannot) {
-                try {
-                    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                        continue;
-                    }
-                    Files.move(e.path(), target);
-                    warnRenamed(e, target);
-                } catch (IOException failed) {
-                    LOG.warn("inbox entry {}: {}, and it cannot be renamed to {}: {}", display(e.name()), e.why(),
-                            target.getFileName(), failed.getMessage());
-                }
-                return;
-            }
-            try {
-                Files.deleteIfExists(e.path());
-            } catch (IOException failed) {
-                LOG.warn("inbox entry {}: linked as {} but the old name stays: {}", display(e.name()),
-                        target.getFileName(), failed.getMessage());
-            }
-            warnRenamed(e, target);
-            return;
-        }
-    }
-
-    private static void warnRenamed(Entry e, Path target) {
-        LOG.warn("inbox entry {}: {}; renamed to {} so that it can be processed", display(e.name()), e.why(),
-                display(target.getFileName().toString()));
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            Object ka = Files.readAttributes(a, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            Object kb = Files.readAttributes(b, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            return ka != null && ka.equals(kb);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static String numbered(String name, int n) {
-        String ext = extensionOf(name);
-        String stem = name.substring(0, name.length() - ext.length());
-        String insert = "-" + n;
-        return OutputNames.truncate(stem, OutputNames.MAX_NAME_BYTES - OutputNames.utf8Length(insert + ext))
-                + insert + ext;
-    }
-
-    private static String extensionOf(String name) {
-        int dot = name.lastIndexOf('.');
-        return dot <= 0 ? "" : name.substring(dot);
     }
 
     /**
@@ -410,78 +301,4 @@ public final class InboxEntries {
         }
     }
 
-    /** A name fit for one log line: line breaks and other control characters shown as escapes. */
-    public static String display(String name) {
-        StringBuilder out = new StringBuilder(name.length());
-        name.codePoints().forEach(cp -> {
-            switch (cp) {
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (Character.isISOControl(cp)) {
-                        out.append(String.format(Locale.ROOT, "\\u%04x", cp));
-                    } else {
-                        out.appendCodePoint(cp);
-                    }
-                }
-            }
-        });
-        return out.toString();
-    }
-
-    /**
-     * The bytes of an entry's name as the file system has them. Java keeps them in the path but shows only a
-     * decoded name; its URI form percent-encodes the bytes themselves.
-     */
-    static byte[] rawName(Path path) {
-        String uri = path.toAbsolutePath().toUri().getRawPath();
-        if (uri.endsWith("/")) {
-            uri = uri.substring(0, uri.length() - 1);
-        }
-        String last = uri.substring(uri.lastIndexOf('/') + 1);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < last.length(); i++) {
-            char c = last.charAt(i);
-            if (c == '%' && i + 2 < last.length()) {
-                out.write(HexFormat.fromHexDigits(last, i + 1, i + 3));
-                i += 2;
-            } else {
-                out.write((byte) c);
-            }
-        }
-        return out.toByteArray();
-    }
-
-    /** The name as UTF-8 where it is, with each byte that is not, and each backslash, shown as %XX. */
-    static String escape(byte[] raw) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(raw);
-        CharBuffer out = CharBuffer.allocate(raw.length * 3 + 4);
-        while (true) {
-            CoderResult r = decoder.decode(in, out, true);
-            if (r.isError()) {
-                for (int i = 0; i < r.length(); i++) {
-                    out.put(String.format(Locale.ROOT, "%%%02X", in.get() & 0xff));
-                }
-                continue;
-            }
-            break;
-        }
-        decoder.flush(out);
-        out.flip();
-        return out.toString().replace("\\", "%5C");
-    }
-
-    private static String hex(byte[] raw) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : raw) {
-            if (out.length() > 0) {
-                out.append(' ');
-            }
-            out.append(String.format(Locale.ROOT, "%02x", b & 0xff));
-        }
-        return out.toString();
-    }
 }

@@ -1,7 +1,7 @@
 package io.sandflow.observe;
 
 import io.sandflow.config.ConfigException;
-import io.sandflow.config.Settings;
+import io.sandflow.config.LogSettings;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -18,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Applies the logging settings on top of log4j2.xml (which sends everything to stderr): the level of Sandflow's own
@@ -34,7 +32,6 @@ public final class Logging {
     static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %-18c %msg%n";
     private static final String FILE_APPENDER = "sandflow-file";
     private static final List<String> OWN_LOGGERS = List.of("sandflow", "io.sandflow");
-    private static final Pattern SIZE = Pattern.compile("(?i)\\d+\\s*(KB|MB|GB)");
 
     private Logging() {
     }
@@ -45,20 +42,11 @@ public final class Logging {
         void close();
     }
 
-    /** Checks the logging settings; {@link ConfigException} naming the setting when one is wrong. */
-    public static void check(Settings s) {
-        level(s);
-        s.optional("sandflow.log.file").ifPresent(f -> {
-            maxSize(s);
-            s.positiveInt("sandflow.log.keep");
-        });
-    }
-
-    public static Applied apply(Settings s) {
-        check(s);
+    /** Applies the settings, which {@link LogSettings#of} has checked. */
+    public static Applied apply(LogSettings s) {
         LoggerContext context = (LoggerContext) LogManager.getContext(false);
         Configuration config = context.getConfiguration();
-        Level level = level(s);
+        Level level = Level.valueOf(s.level());
         Map<String, Level> previous = new LinkedHashMap<>();
         for (String name : OWN_LOGGERS) {
             LoggerConfig logger = config.getLoggerConfig(name);
@@ -67,7 +55,7 @@ public final class Logging {
                 logger.setLevel(level);
             }
         }
-        RollingFileAppender file = s.optional("sandflow.log.file").map(f -> addFile(s, config)).orElse(null);
+        RollingFileAppender file = s.file() == null ? null : addFile(s, config);
         context.updateLoggers();
         return () -> {
             previous.forEach((name, was) -> config.getLoggerConfig(name).setLevel(was));
@@ -82,31 +70,31 @@ public final class Logging {
         };
     }
 
-    private static RollingFileAppender addFile(Settings s, Configuration config) {
-        Path file = s.path("sandflow.log.file");
+    private static RollingFileAppender addFile(LogSettings s, Configuration config) {
+        Path file = s.file();
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
         } catch (IOException e) {
-            throw new ConfigException("sandflow.log.file=" + s.get("sandflow.log.file") + " (from "
-                    + s.origin("sandflow.log.file") + "): cannot create its folder (" + e.getMessage() + ")", e);
+            throw new ConfigException("sandflow.log.file=" + s.shown() + ": cannot create its folder ("
+                    + e.getMessage() + ")", e);
         }
         if (Files.isDirectory(file) || (Files.exists(file) && !Files.isWritable(file))) {
-            throw s.invalid("sandflow.log.file", "must name a file this user can write");
+            throw new ConfigException("sandflow.log.file must name a file this user can write, got " + s.shown());
         }
         RollingFileAppender appender = RollingFileAppender.newBuilder()
                 .setName(FILE_APPENDER)
                 .withFileName(file.toString())
                 .withFilePattern(file + ".%i.gz")
-                .withPolicy(SizeBasedTriggeringPolicy.createPolicy(maxSize(s)))
+                .withPolicy(SizeBasedTriggeringPolicy.createPolicy(s.maxSize()))
                 .withStrategy(DefaultRolloverStrategy.newBuilder().withMin("1")
-                        .withMax(Integer.toString(s.positiveInt("sandflow.log.keep"))).withFileIndex("min")
+                        .withMax(Integer.toString(s.keep())).withFileIndex("min")
                         .withConfig(config).build())
                 .setLayout(PatternLayout.newBuilder().withPattern(PATTERN).withCharset(StandardCharsets.UTF_8)
                         .withConfiguration(config).build())
                 .setConfiguration(config)
                 .build();
         if (appender == null) {
-            throw s.invalid("sandflow.log.file", "must name a file this user can write");
+            throw new ConfigException("sandflow.log.file must name a file this user can write, got " + s.shown());
         }
         appender.start();
         config.addAppender(appender);
@@ -117,22 +105,6 @@ public final class Logging {
             }
         }
         return appender;
-    }
-
-    private static Level level(Settings s) {
-        String value = s.get("sandflow.log.level").trim().toUpperCase(Locale.ROOT);
-        return switch (value) {
-            case "TRACE", "DEBUG", "INFO", "WARN", "ERROR" -> Level.valueOf(value);
-            default -> throw s.invalid("sandflow.log.level", "must be one of ERROR, WARN, INFO, DEBUG, TRACE");
-        };
-    }
-
-    private static String maxSize(Settings s) {
-        String value = s.get("sandflow.log.max-size").trim();
-        if (!SIZE.matcher(value).matches()) {
-            throw s.invalid("sandflow.log.max-size", "must be a size such as 500KB, 10MB or 1GB");
-        }
-        return value;
     }
 
     /** Flushes and closes every appender: the last thing a command does before the JVM exits. */

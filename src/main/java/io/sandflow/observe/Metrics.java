@@ -1,7 +1,5 @@
 package io.sandflow.observe;
 
-import io.sandflow.flow.Breaker;
-import io.sandflow.flow.Engine;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -14,6 +12,8 @@ import io.sandflow.process.ProcessOutcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * Sandflow's own meters, in the registry Camel scrapes at {@code /observe/metrics}. Names follow Prometheus
@@ -37,8 +37,15 @@ public final class Metrics {
         jobs("ok", "none");
     }
 
-    /** Registers the gauges that read the store's counts, the breaker and the worker pool. */
-    public void watch(Standing standing, Breaker breaker, Engine engine) {
+    /**
+     * Registers the gauges that read the store's counts, the breaker and the worker pool.
+     *
+     * @param breaker the circuit breaker's state now
+     * @param workers this node's workers
+     * @param busy    how many of them run a job now
+     */
+    public void watch(Standing standing, Supplier<CircuitBreaker.State> breaker, IntSupplier workers,
+                      IntSupplier busy) {
         Gauge.builder("sandflow.queue.jobs", standing, s -> s.view().waiting()).tag("state", "pending")
                 .description("Jobs waiting for a worker: pending in the store, or inbox files not started")
                 .register(registry);
@@ -55,13 +62,13 @@ public final class Metrics {
                 .tag("direction", "out").description("Output tokens, all jobs ever").register(registry);
         for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
                 CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.FORCED_OPEN)) {
-            Gauge.builder("sandflow.breaker.state", breaker, b -> b.state() == state ? 1 : 0)
+            Gauge.builder("sandflow.breaker.state", breaker, b -> b.get() == state ? 1 : 0)
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
                     .description("1 for the circuit breaker's current state on this node").register(registry);
         }
-        Gauge.builder("sandflow.workers", engine, e -> e.workers).description("Workers on this node")
+        Gauge.builder("sandflow.workers", workers, IntSupplier::getAsInt).description("Workers on this node")
                 .register(registry);
-        Gauge.builder("sandflow.workers.busy", engine, e -> e.pool() == null ? 0 : e.pool().busy())
+        Gauge.builder("sandflow.workers.busy", busy, IntSupplier::getAsInt)
                 .description("Workers running a job on this node").register(registry);
     }
 

@@ -1,10 +1,9 @@
 package io.sandflow.observe;
 
-import io.sandflow.flow.AttemptLog;
-import io.sandflow.flow.Job;
 import io.sandflow.job.Durations;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
+import io.sandflow.job.JobParkedException;
 import io.sandflow.job.JobState;
 import io.sandflow.ops.Money;
 import io.sandflow.ops.Pace;
@@ -12,6 +11,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
 import org.slf4j.Logger;
@@ -37,8 +37,6 @@ public final class Progress {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.progress");
     private static final int WINDOW = Pace.WINDOW;
-    /** Set on an exchange once its job is counted: parked jobs are counted at completion, the others earlier. */
-    private static final String REPORTED = "sandflowProgressReported";
 
     private final Standing standing;
     private final Metrics metrics;
@@ -102,33 +100,34 @@ public final class Progress {
         afterExchange = hook;
     }
 
-    /** Counts the job on the exchange and reports it; a second call for the same exchange does nothing. */
-    public void finished(Exchange exchange) {
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
-        if (job == null || job.ending == null || exchange.getProperty(REPORTED) != null) {
+    /**
+     * Counts the job and reports it, once (bean {@code progress}): a route's progress step, or the job's completion
+     * for the jobs whose route has none (parked ones).
+     *
+     * @param cause what ended the job, when an error did
+     */
+    public void finished(@ExchangeProperty(JobEnding.PROPERTY) JobEnding job,
+                         @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception cause) {
+        if (job == null || !isEnding(job.ending()) || !job.markReported()) {
             return;
         }
-        exchange.setProperty(REPORTED, true);
         try {
-            report(job, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
+            report(job, cause);
         } catch (RuntimeException e) {
             // Progress is for people watching; it must never fail the job it reports
-            LOG.debug("cannot report {}: {}", job.name, e.toString());
+            LOG.debug("cannot report {}: {}", job.name(), e.toString());
         }
     }
 
-    private void report(Job job, Exception cause) {
-        if (!isEnding(job.ending)) {
-            return;
-        }
-        tally(job.ending).incrementAndGet();
-        metrics.jobEnded(job.ending, failureClass(job, cause));
-        boolean stopped = cause instanceof io.sandflow.job.JobParkedException p && p.isShutdown();
+    private void report(JobEnding job, Exception cause) {
+        tally(job.ending()).incrementAndGet();
+        metrics.jobEnded(job.ending(), failureClass(job, cause));
+        boolean stopped = cause instanceof JobParkedException p && p.isShutdown();
         if (stopped) {
-            interrupted.add(job.name);
+            interrupted.add(job.name());
         }
         Instant now = clock.instant();
-        if (job.ending.equals("ok") || job.ending.equals("failed")) {
+        if (job.ending().equals("ok") || job.ending().equals("failed")) {
             synchronized (recent) {
                 recent.addLast(now);
                 while (recent.size() > WINDOW) {
@@ -140,21 +139,21 @@ public final class Progress {
         // One line at a time, each adding its own job: jobs that end together would otherwise all be counted before
         // the first of their lines, which then all show the same figures
         synchronized (lines) {
-            standing.reported(job);
+            standing.reported(job.stored());
             Counts c = counts(v);
             String eta = eta(c).text();
             ProgressBar b = bar;
             if (b != null) {
                 b.maxHint(c.total);
                 b.stepTo(c.done + c.failed);
-                b.setExtraMessage(String.format("%s %s · failed %d parked %d", job.ending, job.name, c.failed,
+                b.setExtraMessage(String.format("%s %s · failed %d parked %d", job.ending(), job.name(), c.failed,
                         c.parked));
             }
             if (b != null ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
                 String line = String.format(
                         "[%d/%d] %s %s %s %s · done %d failed %d parked %d pending %d · ETA %s",
-                        c.done + c.failed, c.total, stopped ? "stopped (pending)" : job.ending, job.name,
-                        Durations.human(Duration.between(job.started, Instant.now())), Money.usd(job.costUsd),
+                        c.done + c.failed, c.total, stopped ? "stopped (pending)" : job.ending(), job.name(),
+                        Durations.human(Duration.between(job.started(), Instant.now())), Money.usd(job.costUsd()),
                         c.done, c.failed, c.parked, c.pending, eta);
                 if (b != null) {
                     LOG.debug(line);
@@ -185,11 +184,11 @@ public final class Progress {
      * The class a metric files the ending under: the last attempt's class when there was one (a job that used up
      * its retries on 429s is "transient", though its report says permanent), else the class that ended it.
      */
-    static String failureClass(Job job, Exception cause) {
-        return switch (job.ending) {
+    static String failureClass(JobEnding job, Exception cause) {
+        return switch (job.ending()) {
             case "failed" -> {
-                if (job.failureClass != null) {
-                    yield job.failureClass.label();
+                if (job.lastFailureClass() != null) {
+                    yield job.lastFailureClass().label();
                 }
                 yield cause instanceof JobFailure jf ? jf.failureClass().label() : FailureClass.PERMANENT.label();
             }
@@ -199,10 +198,10 @@ public final class Progress {
     }
 
     /** The figures of one line: the store's counts when last read, with this node's jobs as they are reported. */
-    record Counts(long total, long done, long failed, long parked, long pending) {
+    public record Counts(long total, long done, long failed, long parked, long pending) {
     }
 
-    Counts counts(Standing.View v) {
+    public Counts counts(Standing.View v) {
         long done = standing.done(v);
         long failed = standing.failed(v);
         long parked = v.count(JobState.PARKED);
@@ -231,7 +230,7 @@ public final class Progress {
      * The time the remaining jobs (pending, running) need at this node's recent pace; none while the breaker holds
      * the queue or only parked jobs remain, with why.
      */
-    Pace.Eta eta(Counts c) {
+    public Pace.Eta eta(Counts c) {
         String why = blocked.get();
         if (why == null && c.pending == 0 && c.parked > 0) {
             why = "every remaining job is parked";
@@ -240,7 +239,7 @@ public final class Progress {
         synchronized (recent) {
             finishes = List.copyOf(recent);
         }
-        return Pace.eta(finishes, runStart, clock.instant(), c.pending, why == null ? null : AttemptLog.clip(why));
+        return Pace.eta(finishes, runStart, clock.instant(), c.pending, why == null ? null : LogLines.clip(why));
     }
 
     /**
@@ -252,7 +251,9 @@ public final class Progress {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.ExchangeEvent e) {
-                    finished(e.getExchange());
+                    Exchange done = e.getExchange();
+                    finished(done.getProperty(JobEnding.PROPERTY, JobEnding.class),
+                            done.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
                     afterExchange.run();
                 }
             }

@@ -1,6 +1,5 @@
 package io.sandflow.observe;
 
-import io.sandflow.flow.Job;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobStore;
 import io.sandflow.store.StatusSnapshot;
@@ -43,7 +42,7 @@ public final class Standing {
     private final ReadWriteLock endings = new ReentrantReadWriteLock();
 
     private final Supplier<JobStore> store;
-    /** The inbox entries that wait to be processed, by name (see {@link InboxEntries#countWaiting}). */
+    /** The inbox entries that wait to be processed, by name. */
     private final LongSupplier inboxCount;
     private final Duration refresh;
     /**
@@ -96,26 +95,28 @@ public final class Standing {
     /**
      * Ends one of this node's jobs as DONE or FAILED with its input out of the inbox once {@code ending} returns,
      * in one step that no refresh falls into. The job counts in the figures when it is {@link #reported}.
+     *
+     * @return whether the store took the write
      */
-    public void ended(Job job, JobState state, Ending ending) throws IOException {
+    public boolean ended(JobState state, Ending ending) throws IOException {
         Lock lock = endings.readLock();
         lock.lock();
         try {
             if (!ending.write()) {
-                return;
+                return false;
             }
             (state == JobState.DONE ? doneWritten : failedWritten).incrementAndGet();
-            job.stored = state;
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** The job's progress line is out: from now on the figures count the ending it wrote, if any. */
-    void reported(Job job) {
-        if (job.stored == JobState.DONE) {
+    /** A job's progress line is out: from now on the figures count the ending it wrote ({@code stored}), if any. */
+    void reported(JobState stored) {
+        if (stored == JobState.DONE) {
             doneReported.incrementAndGet();
-        } else if (job.stored == JobState.FAILED) {
+        } else if (stored == JobState.FAILED) {
             failedReported.incrementAndGet();
         }
     }
@@ -131,7 +132,7 @@ public final class Standing {
     }
 
     /** The latest view, read now when there is none yet or it is older than the refresh interval. */
-    View view() {
+    public View view() {
         View v = view;
         if (v == null || Duration.between(v.at(), Instant.now()).compareTo(validFor) >= 0) {
             v = refresh();

@@ -64,6 +64,24 @@ public final class ResultValidator {
         for (ResultRule rule : rules) {
             problems.addAll(rule.check(result));
         }
+        return capped(problems);
+    }
+
+    /** The compiled schema, which the dispatch route's {@code validate-result} step checks results against. */
+    public JsonSchema schema() {
+        return schema;
+    }
+
+    /** The problems the cross-field rules find, once the schema's own check has passed; empty when none. */
+    public List<String> checkRules(JsonNode result) {
+        List<String> problems = new ArrayList<>();
+        for (ResultRule rule : rules) {
+            problems.addAll(rule.check(result));
+        }
+        return capped(problems);
+    }
+
+    private static List<String> capped(List<String> problems) {
         if (problems.size() > MAX_PROBLEMS) {
             int more = problems.size() - MAX_PROBLEMS;
             problems = new ArrayList<>(problems.subList(0, MAX_PROBLEMS));

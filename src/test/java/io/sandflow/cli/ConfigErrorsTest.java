@@ -138,10 +138,10 @@ class ConfigErrorsTest {
     @Test
     void aRoutesFolderReplacesTheFilesItHoldsAndKeepsTheOthersBuiltIn() throws Exception {
         // An edited publish route that also leaves a marker, and a route file of the user's own
-        copyRouteWith("results.camel.yaml", "        - bean:\n            id: progress-ok\n",
-                "        - setBody:\n            constant: \"published\"\n"
-                        + "        - to:\n            uri: \"file:{{sandflow.inbox}}/../marks?fileName=${file:name}\"\n"
-                        + "        - bean:\n            id: progress-ok\n");
+        copyRouteWith("results.camel.yaml", "              - bean:\n                  id: progress-ok\n",
+                "              - setBody:\n                  constant: \"published\"\n"
+                        + "              - to:\n                  uri: \"file:{{sandflow.inbox}}/../marks?fileName=${file:name}\"\n"
+                        + "              - bean:\n                  id: progress-ok\n");
         Files.writeString(dir.resolve("routes/extra.camel.yaml"), """
                 - route:
                     id: extra

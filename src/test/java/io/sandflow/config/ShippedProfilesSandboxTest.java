@@ -1,7 +1,6 @@
 package io.sandflow.config;
 
 import io.sandflow.cli.DemoCommand;
-import io.sandflow.flow.Engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sandflow.sandbox.NoSandbox;
@@ -30,7 +29,7 @@ class ShippedProfilesSandboxTest {
     void aBuiltInProfileWithTheRealAgentRunsItSandboxed(String profile) {
         Settings settings = Settings.load(dir, null, List.of(profile), Map.of("sandflow.agent.command", "claude"));
 
-        assertThat(Engine.configure(settings).sandbox.isolated()).as(profile).isTrue();
+        assertThat(SandflowConfig.of(settings).sandbox().sandbox().isolated()).as(profile).isTrue();
     }
 
     @ParameterizedTest
@@ -40,7 +39,7 @@ class ShippedProfilesSandboxTest {
         Files.copy(Path.of(name), dir.resolve(name));
         Settings settings = Settings.load(dir, null, List.of(profile), Map.of("sandflow.agent.command", "claude"));
 
-        assertThat(Engine.configure(settings).sandbox.isolated()).as(profile).isTrue();
+        assertThat(SandflowConfig.of(settings).sandbox().sandbox().isolated()).as(profile).isTrue();
     }
 
     @Test
@@ -51,7 +50,7 @@ class ShippedProfilesSandboxTest {
 
         assertThat(demo).containsEntry("sandflow.agent.command", "/opt/sandflow/bin/demo-agent")
                 .containsEntry("sandflow.sandbox.kind", "none");
-        assertThat(Engine.configure(Settings.load(dir, null, List.of("demo"), other)).sandbox.isolated()).isTrue();
+        assertThat(SandflowConfig.of(Settings.load(dir, null, List.of("demo"), other)).sandbox().sandbox().isolated()).isTrue();
     }
 
     @Test
@@ -60,6 +59,6 @@ class ShippedProfilesSandboxTest {
                 "sandflow.sandbox.kind=none\nsandflow.sandbox.allow-unsandboxed=true\n");
         Settings settings = Settings.load(dir, null, List.of("mine"), Map.of());
 
-        assertThat(Engine.configure(settings).sandbox).isInstanceOf(NoSandbox.class);
+        assertThat(SandflowConfig.of(settings).sandbox().sandbox()).isInstanceOf(NoSandbox.class);
     }
 }

@@ -1,5 +1,6 @@
 package io.sandflow.flow;
 
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.job.FailureClass;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -21,9 +23,7 @@ class BreakerTest {
     Path dir;
 
     private Breaker breaker() {
-        return new Breaker(Settings.load(dir, null, List.of(), Map.of("sandflow.breaker.window", "10",
-                "sandflow.breaker.min-calls", "4", "sandflow.breaker.failure-rate", "50",
-                "sandflow.breaker.open-for", "1m")));
+        return new Breaker(new SandflowConfig.Breaker(50, 10, 4, Duration.ofMinutes(1)));
     }
 
     private static JobFailure service() {

@@ -16,9 +16,9 @@ class BuiltInRoutesTest {
     void theJarLoadsExactlyTheRouteFilesOfTheProject() throws IOException {
         try (Stream<Path> files = Files.list(Path.of("routes"))) {
             assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".camel.yaml")))
-                    .containsExactlyInAnyOrderElementsOf(SandflowConfiguration.BUILT_IN_ROUTES);
+                    .containsExactlyInAnyOrderElementsOf(RouteFiles.BUILT_IN);
         }
-        for (String name : SandflowConfiguration.BUILT_IN_ROUTES) {
+        for (String name : RouteFiles.BUILT_IN) {
             assertThat(getClass().getClassLoader().getResource("routes/" + name)).as(name).isNotNull();
         }
     }
@@ -26,15 +26,15 @@ class BuiltInRoutesTest {
     @Test
     void aWorkingFolderRoutesFileReplacesTheBuiltInOneOfItsNameAndAddsTheOthers(
             @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
-        assertThat(SandflowConfiguration.routesPattern(dir)).startsWith("classpath:routes/intake.camel.yaml,");
+        assertThat(RouteFiles.of(dir).includePattern()).startsWith("classpath:routes/intake.camel.yaml,");
         Path routes = Files.createDirectories(dir.resolve("routes"));
-        assertThat(SandflowConfiguration.routesPattern(dir)).as("an empty routes/ changes nothing")
+        assertThat(RouteFiles.of(dir).includePattern()).as("an empty routes/ changes nothing")
                 .doesNotContain("file:");
         Files.writeString(routes.resolve("results.camel.yaml"), "[]\n");
         Files.writeString(routes.resolve("mine.camel.yaml"), "[]\n");
         Files.writeString(routes.resolve("notes.txt"), "not a route\n");
 
-        assertThat(SandflowConfiguration.routesPattern(dir).split(",")).containsExactly(
+        assertThat(RouteFiles.of(dir).includePattern().split(",")).containsExactly(
                 "classpath:routes/intake.camel.yaml", "classpath:routes/dispatch.camel.yaml",
                 "file:" + routes.resolve("results.camel.yaml"), "classpath:routes/errors.camel.yaml",
                 "classpath:routes/housekeeping.camel.yaml", "classpath:routes/observe.camel.yaml",

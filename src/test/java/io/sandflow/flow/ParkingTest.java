@@ -1,6 +1,7 @@
 package io.sandflow.flow;
 
 import io.sandflow.cli.Sandflow;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.job.JobState;
@@ -85,8 +86,8 @@ class ParkingTest {
      */
     @Test
     void theBreakerStaysOpenUntilTheResetTimeNotJustOpenFor() {
-        Settings settings = Settings.load(dir, null, List.of(), Map.of("sandflow.breaker.open-for", "200ms"));
-        Breaker breaker = new Breaker(settings);
+        Breaker breaker = new Breaker(SandflowConfig.of(Settings.load(dir, null, List.of(),
+                Map.of("sandflow.breaker.open-for", "200ms"))).breaker());
         List<CircuitBreaker.State> transitions = new ArrayList<>();
         breaker.onTransition(transitions::add);
         Instant reset = Instant.now().plusMillis(1500);

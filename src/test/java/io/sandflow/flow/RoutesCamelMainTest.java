@@ -1,5 +1,6 @@
 package io.sandflow.flow;
 
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
@@ -31,7 +32,7 @@ import static org.awaitility.Awaitility.await;
 class RoutesCamelMainTest {
 
     private static final Workdir WORK = newWorkdir();
-    private static Engine engine;
+    private static Node node;
 
     @BeanInject
     CamelContext context;
@@ -47,33 +48,38 @@ class RoutesCamelMainTest {
     @Configure
     protected void configure(MainConfigurationProperties configuration) throws IOException {
         WORK.set("sandflow.workers", "1");
-        if (engine == null) {
-            engine = Engine.configure(Settings.of(WORK.root, WORK.settings)).open();
+        SandflowConfig config = SandflowConfig.of(Settings.of(WORK.root, WORK.settings));
+        if (node == null) {
+            node = new Node(config).open();
         }
-        configuration.addConfiguration(new SandflowConfiguration(engine));
+        configuration.addConfiguration(new SandflowConfiguration(config, node));
         configuration.withRoutesIncludePattern("file:routes/*.camel.yaml");
     }
 
     @AfterAll
     static void closeStore() throws Exception {
-        if (engine != null) {
-            engine.close();
+        if (node != null) {
+            node.close();
         }
     }
 
     @Test
     void everyRouteAndExternalStepHasAStableId() {
         assertThat(context.getRoutes()).extracting(r -> r.getRouteId())
-                .containsExactlyInAnyOrder("intake", "inbox-survey", "retries", "dispatch", "publish", "fail", "housekeeping",
+                .containsExactlyInAnyOrder("intake", "inbox-survey", "retries", "dispatch", "attempt", "publish", "fail", "housekeeping",
                         "observe");
         var model = ((org.apache.camel.model.ModelCamelContext) context);
-        String dispatch = model.getRouteDefinition("dispatch").toString();
+        String attempt = model.getRouteDefinition("attempt").toString();
         assertThat(context.getProcessor("run-agent")).as("the agent call").isNotNull();
         assertThat(context.getProcessor("agent-breaker")).as("the circuit breaker").isNotNull();
         assertThat(context.getProcessor("agent-rate")).as("the rate limit").isNotNull();
         assertThat(context.getProcessor("write-result")).isNotNull();
+        for (String step : new String[] {"admit-job", "once-per-content", "claim-job", "claim-outcome", "run-attempt",
+                "check-budget", "validate-result", "judge-attempt", "claim-held", "report-json"}) {
+            assertThat(context.getProcessor(step)).as(step).isNotNull();
+        }
         assertThat(context.getProcessor("survey-inbox")).as("the inbox survey").isNotNull();
-        assertThat(dispatch).contains("exec:sandflow-agent");
+        assertThat(attempt).contains("exec:sandflow-agent");
     }
 
     @Test
@@ -86,9 +92,9 @@ class RoutesCamelMainTest {
         Path result = WORK.outbox().resolve("camel-main.result.json");
         await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(WORK.archive().resolve("camel-main.json")));
         assertThat(WORK.json(result).path("summary").asText()).contains("camel-main.json");
-        JobRecord row = engine.store().findByName("camel-main.json").get(0);
+        JobRecord row = node.store().findByName("camel-main.json").get(0);
         assertThat(row.state()).isEqualTo(JobState.DONE);
         assertThat(row.attempts()).isEqualTo(1);
-        assertThat(row.owner()).as("the node that ran it").isEqualTo(engine.nodeId);
+        assertThat(row.owner()).as("the node that ran it").isEqualTo(node.nodeId());
     }
 }

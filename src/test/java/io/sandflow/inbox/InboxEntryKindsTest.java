@@ -1,6 +1,6 @@
 package io.sandflow.inbox;
 
-import io.sandflow.inbox.InboxEntries.FollowLinks;
+
 import io.sandflow.inbox.InboxEntries.Kind;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,16 +112,16 @@ class InboxEntryKindsTest {
     @Test
     void escapingShowsEachUndecodableByteAndEachBackslash() {
         byte[] latin1 = "caf\u00e9.json".getBytes(StandardCharsets.ISO_8859_1);
-        assertThat(InboxEntries.escape(latin1)).isEqualTo("caf%E9.json");
-        assertThat(InboxEntries.escape("مدونة.json".getBytes(StandardCharsets.UTF_8))).isEqualTo("مدونة.json");
-        assertThat(InboxEntries.escape("a\\b.json".getBytes(StandardCharsets.UTF_8))).isEqualTo("a%5Cb.json");
+        assertThat(InboxNames.escape(latin1)).isEqualTo("caf%E9.json");
+        assertThat(InboxNames.escape("مدونة.json".getBytes(StandardCharsets.UTF_8))).isEqualTo("مدونة.json");
+        assertThat(InboxNames.escape("a\\b.json".getBytes(StandardCharsets.UTF_8))).isEqualTo("a%5Cb.json");
         // a UTF-8 sequence cut short, then valid text
-        assertThat(InboxEntries.escape(new byte[] {(byte) 0xD9, 'x', '.', 'j'})).isEqualTo("%D9x.j");
+        assertThat(InboxNames.escape(new byte[] {(byte) 0xD9, 'x', '.', 'j'})).isEqualTo("%D9x.j");
     }
 
     @Test
     void aNameForOneLogLineShowsItsLineBreaks() {
-        assertThat(InboxEntries.display("a\nb\rc\u0007.json")).isEqualTo("a\\nb\\rc\\u0007.json");
+        assertThat(InboxNames.display("a\nb\rc\u0007.json")).isEqualTo("a\\nb\\rc\\u0007.json");
     }
 
     private Kind kind(String name) {

@@ -1,12 +1,10 @@
-package io.sandflow.observe;
+package io.sandflow.flow;
 
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
-import io.sandflow.flow.Engine;
-import io.sandflow.flow.Job;
-import io.sandflow.flow.JobSteps;
-import io.sandflow.flow.ResultSteps;
-import io.sandflow.flow.SandflowConfiguration;
-import io.sandflow.flow.Workdir;
+import io.sandflow.observe.Metrics;
+import io.sandflow.observe.Progress;
+import io.sandflow.observe.Standing;
 import io.sandflow.job.Json;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
@@ -36,7 +34,8 @@ class ProgressCountsTest {
 
     @TempDir
     Path dir;
-    private Engine engine;
+    private SandflowConfig config;
+    private Node node;
     private CamelContext context;
     private ResultSteps results;
     private JobSteps jobs;
@@ -48,9 +47,10 @@ class ProgressCountsTest {
         Workdir work = new Workdir(dir);
         // The store and the inbox are read once, at the test's refresh(), and not again because the view got old
         work.set("sandflow.observe.refresh", "1h");
-        engine = Engine.configure(Settings.of(work.root, work.settings)).open();
+        config = SandflowConfig.of(Settings.of(work.root, work.settings));
+        node = new Node(config).open();
         context = new DefaultCamelContext();
-        new SandflowConfiguration(engine).configure(context);
+        new SandflowConfiguration(config, node).configure(context);
         results = context.getRegistry().lookupByNameAndType("results", ResultSteps.class);
         jobs = context.getRegistry().lookupByNameAndType("jobs", JobSteps.class);
         progress = context.getRegistry().lookupByNameAndType("progress", Progress.class);
@@ -63,38 +63,38 @@ class ProgressCountsTest {
     @AfterEach
     void tearDown() throws Exception {
         context.close();
-        engine.close();
+        node.close();
     }
 
     @Test
     void jobsThatSucceedWhileTheViewIsReadCountOnceEachAtItsOwnLine() throws IOException {
-        Exchange a = claimed("a.json");
-        Exchange b = claimed("b.json");
+        Job a = claimed("a.json");
+        Job b = claimed("b.json");
 
         results.write(a);
         results.write(b);
         // write() records the job and archives its input in one step: the refresh below sees both or neither
-        assertThat(engine.inbox.resolve("a.json")).doesNotExist();
-        assertThat(engine.archive.resolve("a.json")).exists();
+        assertThat(config.folders().inbox().resolve("a.json")).doesNotExist();
+        assertThat(config.folders().archive().resolve("a.json")).exists();
         standing.refresh();
-        progress.finished(a);
+        progress.finished(a, null);
 
         assertThat(counts()).as("a's line: b is done in the store but not reported yet, c waits")
                 .isEqualTo(new Progress.Counts(3, 1, 0, 0, 2));
 
-        progress.finished(b);
+        progress.finished(b, null);
 
         assertThat(counts()).as("b's line").isEqualTo(new Progress.Counts(3, 2, 0, 0, 1));
     }
 
     @Test
     void aJobThatFailsWhileTheViewIsReadCountsOnceInFailedAndInTheTotal() throws IOException {
-        Exchange a = claimed("a.json");
-        a.setProperty(Exchange.EXCEPTION_CAUGHT, new JobFailure(FailureClass.PERMANENT, "refused by the test"));
+        Job a = claimed("a.json");
+        JobFailure refused = new JobFailure(FailureClass.PERMANENT, "refused by the test");
 
-        results.fail(a);
+        results.fail(a, Json.PRETTY.writeValueAsBytes(results.report(a, refused)), refused);
         standing.refresh();
-        progress.finished(a);
+        progress.finished(a, refused);
 
         assertThat(counts()).as("a failed; b and c pending").isEqualTo(new Progress.Counts(3, 0, 1, 0, 2));
     }
@@ -102,31 +102,33 @@ class ProgressCountsTest {
     @Test
     void aJobSkippedForItsOutputIsDoneInTheStoreAndCountsAsDoneAtOnce() throws IOException {
         standing.refresh();
-        Files.writeString(engine.outbox.resolve(OutputNames.resolve(engine.resultNamePattern, "a.json")), "{}");
+        Files.writeString(config.folders().outbox().resolve(OutputNames.resolve(config.results().namePattern(),
+                "a.json")), "{}");
 
-        Exchange a = exchangeFor("a.json");
-        jobs.claim(a);
+        Job a = admitted("a.json");
+        assertThat(jobs.claim(a, "INPUT", null)).isEqualTo("RESULT_IN_OUTBOX");
+        jobs.takeResult(a);
+        progress.finished(a, null);
 
-        assertThat(a.getProperty(Job.PROPERTY, Job.class).ending).isEqualTo("skipped");
+        assertThat(a.ending).isEqualTo("skipped");
         assertThat(counts()).as("a done without running; b and c pending")
                 .isEqualTo(new Progress.Counts(3, 1, 0, 0, 2));
     }
 
     /** A job of this node, claimed in the store, whose agent gave a valid result. */
-    private Exchange claimed(String name) throws IOException {
-        Exchange exchange = exchangeFor(name);
-        jobs.claim(exchange);
-        assertThat(exchange.getProperty(JobSteps.RUNNABLE, Boolean.class)).as("%s claimed", name).isTrue();
-        Job job = exchange.getProperty(Job.PROPERTY, Job.class);
+    private Job claimed(String name) throws IOException {
+        Job job = admitted(name);
+        assertThat(jobs.claim(job, "INPUT", null)).as("%s claimed", name).isEqualTo("CLAIMED");
         job.result = Json.MAPPER.createObjectNode().put("summary", name);
-        return exchange;
+        return job;
     }
 
-    /** What the inbox consumer hands the intake route for one file. */
-    private Exchange exchangeFor(String name) {
+    /** A job as the dispatch route's first step makes it from the file the inbox consumer hands over. */
+    private Job admitted(String name) throws IOException {
         Exchange exchange = new DefaultExchange(context);
-        exchange.getIn().setHeader("CamelFileAbsolutePath", engine.inbox.resolve(name).toAbsolutePath().toString());
-        return exchange;
+        String path = config.folders().inbox().resolve(name).toAbsolutePath().toString();
+        assertThat(jobs.admit(path, exchange)).isEqualTo("INPUT");
+        return exchange.getProperty(Job.PROPERTY, Job.class);
     }
 
     private Progress.Counts counts() {
@@ -162,16 +164,16 @@ class ProgressCountsTest {
         TestClock clock = new TestClock();
         Progress timed = new Progress(standing, new Metrics(new io.micrometer.core.instrument.composite
                 .CompositeMeterRegistry()), clock, () -> null);
-        Exchange a = claimed("a.json");
-        Exchange b = claimed("b.json");
+        Job a = claimed("a.json");
+        Job b = claimed("b.json");
         standing.refresh();
 
         clock.advance(java.time.Duration.ofSeconds(5));
         results.write(a);
-        timed.finished(a);
+        timed.finished(a, null);
         clock.advance(java.time.Duration.ofSeconds(5));
         results.write(b);
-        timed.finished(b);
+        timed.finished(b, null);
 
         Progress.Counts c = timed.counts(standing.view());
         assertThat(c.pending()).isEqualTo(1);
@@ -185,11 +187,11 @@ class ProgressCountsTest {
         TestClock clock = new TestClock();
         Progress timed = new Progress(standing, new Metrics(new io.micrometer.core.instrument.composite
                 .CompositeMeterRegistry()), clock, () -> "the circuit breaker is forced open: the total budget is spent");
-        Exchange a = claimed("a.json");
+        Job a = claimed("a.json");
         standing.refresh();
         clock.advance(java.time.Duration.ofSeconds(5));
         results.write(a);
-        timed.finished(a);
+        timed.finished(a, null);
 
         assertThat(timed.eta(timed.counts(standing.view())).text())
                 .isEqualTo("none (the circuit breaker is forced open: the total budget is spent)");
