@@ -41,7 +41,7 @@ public final class Breaker {
     private volatile String reason = DEFAULT_REASON;
     private volatile Instant openUntil;
 
-    Breaker(SandflowConfig.Breaker s) {
+    public Breaker(SandflowConfig.Breaker s) {
         this.openFor = s.openFor();
         this.window = s.window();
         int minCalls = s.minCalls();

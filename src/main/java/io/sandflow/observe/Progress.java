@@ -108,7 +108,7 @@ public final class Progress {
      */
     public void finished(@ExchangeProperty(JobEnding.PROPERTY) JobEnding job,
                          @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception cause) {
-        if (job == null || !isEnding(job.ending()) || !job.markReported()) {
+        if (job == null || job.ending() == null || !isEnding(job.ending()) || !job.markReported()) {
             return;
         }
         try {

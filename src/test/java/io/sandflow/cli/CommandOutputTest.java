@@ -4,6 +4,7 @@ import io.sandflow.flow.DaemonProcess;
 import io.sandflow.flow.Workdir;
 import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Commands run as a user runs them, in a JVM of their own with stdout and stderr apart: logs go to stderr, dated;
  * stdout carries only what a command answers, so that {@code status --json} can be piped.
  */
+@Tag("process")
 class CommandOutputTest {
 
     /** 2026-12-03T09:22:52.013+00:00: the date, the time and the offset. */

@@ -1,6 +1,7 @@
 package io.sandflow.cli;
 
 import io.sandflow.flow.Workdir;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the file (with line and column where there is one); none is a stack trace, a hang or silence. A routes/ folder
  * replaces built-in route files by name and keeps the others.
  */
+@Tag("process")
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConfigErrorsTest {
 

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 3, exit codes: a configuration error stops {@code run --once} with 2 and one sentence naming the setting,
+ * Exit codes: a configuration error stops {@code run --once} with 2 and one sentence naming the setting,
  * before anything starts (no folders, no store).
  */
 class ExitCodeTest {

@@ -3,6 +3,7 @@ package io.sandflow.cli;
 import io.sandflow.flow.Workdir;
 import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code status} and {@code retry-failed} over a working folder that a real {@code run --once} left behind. */
+@Tag("process")
 class OpsCommandsTest {
 
     @TempDir

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Nothing an agent starts outlives its job, even without a sandbox: an agent that detaches a child into a session
  * of its own and exits at once leaves nothing running once its job is done.
  */
+@Tag("process")
 class AgentLeftoversTest {
 
     @TempDir

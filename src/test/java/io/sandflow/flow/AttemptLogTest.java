@@ -1,6 +1,7 @@
 package io.sandflow.flow;
 
 import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A failed attempt is one short log line (file, attempt, exit code, class, reason); the argv, with the whole schema
  * in it, is for DEBUG only.
  */
+@Tag("process")
 class AttemptLogTest {
 
     @TempDir

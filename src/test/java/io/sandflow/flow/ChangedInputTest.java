@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.cli.Sandflow;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * in outbox/.previous/. An unchanged re-drop is skipped, an output the store never saw still means done, and
  * {@code sandflow rerun} forces a run.
  */
+@Tag("process")
 class ChangedInputTest {
 
     @TempDir

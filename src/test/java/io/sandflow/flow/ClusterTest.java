@@ -4,6 +4,7 @@ import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * killed with SIGKILL mid-run; the others take its jobs over when its lease expires, and every input still ends
  * in exactly one place with its output written once.
  */
+@Tag("process")
 class ClusterTest {
 
     private static final int FILES = 300;

@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,11 +24,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 3, "nothing lost, nothing done twice": the daemon runs as a real child JVM and is killed with SIGKILL at
+ * "Nothing lost, nothing done twice": the daemon runs as a real child JVM and is killed with SIGKILL at
  * three random moments, restarted each time, then drained with {@code run --once}. Every input must end exactly
  * once in outbox/ (or failed/), whole, with one DONE ledger row, and the agent may have been re-run only for the
  * jobs that were in flight when a kill hit (at most kills x workers extra runs).
  */
+@Tag("process")
 class CrashResumeTest {
 
     private static final int INPUTS = 40;

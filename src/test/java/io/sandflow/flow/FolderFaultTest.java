@@ -2,6 +2,7 @@ package io.sandflow.flow;
 
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * kept, nothing moves to failed/ for it, no copies pile up, and the batch resumes once the folder is writable.
  * The daemon runs as a child process under a non-root user, since root writes through any mode.
  */
+@Tag("process")
 class FolderFaultTest {
 
     private static NonRootUser.Wrapper user;

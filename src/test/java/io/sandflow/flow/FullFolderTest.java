@@ -1,5 +1,6 @@
 package io.sandflow.flow;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import static org.awaitility.Awaitility.await;
  * An outbox on a full file system holds the queue before any agent runs, and the batch resumes once space is
  * freed. The outbox is a small tmpfs; the test is skipped where the machine cannot mount one.
  */
+@Tag("process")
 class FullFolderTest {
 
     @TempDir

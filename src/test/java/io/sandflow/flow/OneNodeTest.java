@@ -1,6 +1,7 @@
 package io.sandflow.flow;
 
 import io.sandflow.cli.Sandflow;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,7 @@ import static org.awaitility.Awaitility.await;
  * still work, and a working folder whose inbox is not the one the store serves refuses to start instead of
  * skipping the other inbox's jobs as done.
  */
+@Tag("process")
 class OneNodeTest {
 
     @TempDir

@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
  * each half-open period lets exactly one job probe the agent, a different one each time. When every call fails
  * for everyone (429, refused connection), the breaker still opens within its window and parks the queue.
  */
+@Tag("process")
 class OpenBreakerTest {
 
     private static final int FILES = 30;

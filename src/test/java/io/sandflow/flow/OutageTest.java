@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,11 +20,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 3, an API outage: every call answers 429 while the outage lasts. The circuit breaker must open after a few
+ * An API outage: every call answers 429 while the outage lasts. The circuit breaker must open after a few
  * calls and then let only one probe through per open period, so that the agent calls made during the outage are
  * bounded by the breaker and not by the number of files times the retries; jobs are parked, not failed, and all of
  * them finish once the API is back.
  */
+@Tag("process")
 class OutageTest {
 
     private static final int FILES = 20;

@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,7 @@ import static org.awaitility.Awaitility.await;
  * Runs the real routes and properties with the stand-in agent, as {@code run --once} does, and checks what a user
  * would look at: the outbox, failed/ with its reports, the archive, the ledger, and the exit code.
  */
+@Tag("process")
 class PipelineTest {
 
     @TempDir

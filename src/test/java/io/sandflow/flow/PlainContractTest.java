@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code $SANDFLOW_OUTPUT} and print nothing (or chatter), print an envelope; and what a plain agent that crashes or
  * answers nothing leads to.
  */
+@Tag("process")
 class PlainContractTest {
 
     @TempDir

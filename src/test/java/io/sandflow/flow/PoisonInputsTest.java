@@ -6,6 +6,7 @@ import io.sandflow.job.JobState;
 import io.sandflow.store.AttemptRecord;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * other input is done: their failures are not evidence that the agent service is down, so they never open the
  * circuit breaker, and a job waiting for its backoff does not hold a worker.
  */
+@Tag("process")
 class PoisonInputsTest {
 
     private static final int GOOD = 20;

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
  * posts each prompt to a collector on the allowlist) and the host's files. The {@code none} rows show what running
  * without a sandbox cannot prevent, and what Sandflow still refuses to carry.
  */
+@Tag("process")
 @Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SandboxBoundaryTest {
 

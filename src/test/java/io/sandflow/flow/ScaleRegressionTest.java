@@ -1,5 +1,6 @@
 package io.sandflow.flow;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,12 +20,13 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The CI-sized guard of issue 8 (the heavy runs are {@code bench/scale.sh}): one in-process {@code run --once} over
+ * The CI-sized guard of a flat cost per poll (the heavy runs are {@code bench/scale.sh}): one in-process {@code run --once} over
  * 1,000 inputs with the instant stand-in agent. What a poll examines, the JVM's open files and its threads are
  * taken when a quarter of the jobs have started and again when the last one starts; none may grow with the jobs
  * finished in between, and no poll may examine more than a few batches' worth of files whatever the inbox holds.
  * Counts, not times, so that a loaded machine cannot make it pass or fail.
  */
+@Tag("process")
 class ScaleRegressionTest {
 
     private static final int FILES = Integer.getInteger("sandflow.scale.files", 1_000);

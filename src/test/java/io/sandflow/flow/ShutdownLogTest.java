@@ -1,5 +1,6 @@
 package io.sandflow.flow;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +19,7 @@ import static org.awaitility.Awaitility.await;
  * What the daemon logs after SIGTERM: each job that ends during the grace period (one finishing in time, one killed
  * at its end), and a last line saying what was left pending. Nothing is lost to Log4j stopping early.
  */
+@Tag("process")
 class ShutdownLogTest {
 
     @TempDir

@@ -2,6 +2,7 @@ package io.sandflow.flow;
 
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,15 +19,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 3, graceful shutdown: SIGTERM to a daemon whose agents hang. It must stop within sandflow.shutdown.grace plus
- * a little, kill every agent's process tree, leave the inputs in the inbox with their jobs PENDING (not FAILED), and
- * a restart must finish them.
+ * Graceful shutdown: SIGTERM to a daemon whose agents hang. It must stop, kill every agent's process tree once
+ * sandflow.shutdown.grace has passed, leave the inputs in the inbox with their jobs PENDING (not FAILED), and a restart
+ * must finish them. How long the stop takes is bench/bounds.sh's to measure.
  */
+@Tag("process")
 class ShutdownTest {
 
     private static final Duration GRACE = Duration.ofSeconds(1);
-    /** What "a few seconds" past the grace may take: Camel's stop, the store's close, JVM exit. */
-    private static final Duration SLACK = Duration.ofSeconds(5);
 
     @TempDir
     Path dir;
@@ -63,13 +63,8 @@ class ShutdownTest {
         List<String> interrupted = busyNames();
         assertThat(interrupted).hasSize(2);
 
-        long t0 = System.nanoTime();
         assertThat(daemon.toHandle().destroy()).as("SIGTERM sent").isTrue();
-        assertThat(daemon.waitFor(GRACE.plus(SLACK).toMillis() + 5_000, TimeUnit.MILLISECONDS)).isTrue();
-        Duration took = Duration.ofNanos(System.nanoTime() - t0);
-        System.out.printf("SIGTERM to exit: %d ms (grace %d ms), exit status %d%n", took.toMillis(), GRACE.toMillis(),
-                daemon.exitValue());
-        assertThat(took).as("time from SIGTERM to exit").isLessThanOrEqualTo(GRACE.plus(SLACK));
+        assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).as("the daemon exits").isTrue();
         // 128 + 15: it was a SIGTERM (ProcessHandle.destroy()), handled by the JVM's shutdown
         assertThat(daemon.exitValue()).isEqualTo(143);
 

@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  * the failed write, and the store must reopen it by itself. No input is moved to failed/, none is lost, and only
  * the jobs in flight when the disk filled run twice.
  */
+@Tag("process")
 class StoreDiskFullTest {
 
     private static final int FILES = 30;

@@ -4,6 +4,7 @@ import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +31,7 @@ import static org.awaitility.Awaitility.await;
  * only the jobs in flight when it stopped run twice, readiness says why the daemon waits, and {@code run --once}
  * waits for the store within {@code sandflow.once.max-wait}, then exits 3.
  */
+@Tag("process")
 class StoreOutageTest {
 
     private static final int FILES = 30;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * alone, never opened, never waited on and warned about once; odd names are processed or failed with a reason;
  * two inputs never share one output; symbolic links are followed only inside the inbox.
  */
+@Tag("process")
 class InboxEntriesTest {
 
     private static final ObjectMapper JSON = Json.MAPPER;

@@ -1,6 +1,7 @@
 package io.sandflow.observe;
 
 import io.sandflow.flow.Workdir;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** {@code sandflow.log.file} writes the log to a file as well, rotated by size. */
+@Tag("process")
 class LogFileTest {
 
     @TempDir

@@ -1,6 +1,7 @@
 package io.sandflow.observe;
 
 import io.sandflow.flow.Workdir;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * Runs the daemon in-process with its HTTP port open and checks what a scraper and a probe see: the job counters
  * after a run, the breaker's state, and readiness following whether the outbox can be written.
  */
+@Tag("process")
 class ObserveHttpTest {
 
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)$");

@@ -6,6 +6,7 @@ import io.sandflow.flow.Workdir;
 import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sandflow.store.JobStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and the inbox hold; an ETA from this run's recent pace, and none while the queue is blocked; failure reasons grouped
  * by cause; amounts under a cent shown. The ledger is written as a run would leave it, with the database's clock.
  */
+@Tag("process")
 class StatusTruthTest {
 
     @TempDir
