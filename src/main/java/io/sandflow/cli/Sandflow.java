@@ -131,8 +131,8 @@ public final class Sandflow {
         public Integer call() {
             // Settings only, not SandflowConfig: status must answer fast and needs no template nor schema
             Settings settings = top.settings();
-            try (JobStore store = Ops.openStore(settings)) {
-                io.sandflow.ops.StatusReport report = Ops.status(store, settings, reasons);
+            try (JobStore store = StoreCommands.openStore(settings)) {
+                io.sandflow.ops.StatusReport report = StoreCommands.status(store, settings, reasons);
                 spec.commandLine().getOut().print(json ? report.json() + System.lineSeparator() : report.text());
                 spec.commandLine().getOut().flush();
             }
@@ -162,7 +162,7 @@ public final class Sandflow {
             Settings settings = top.settings();
             SandflowConfig.Folders folders = SandflowConfig.of(settings).folders();
             java.io.PrintWriter out = spec.commandLine().getOut();
-            try (JobStore store = Ops.openStore(settings)) {
+            try (JobStore store = StoreCommands.openStore(settings)) {
                 io.sandflow.ops.FailedInputs.Outcome done = new io.sandflow.ops.FailedInputs(store, folders.failed(),
                         folders.inbox()).retry(names, reason);
                 done.requeued().forEach(n -> out.println("re-queued " + n));
@@ -199,7 +199,7 @@ public final class Sandflow {
             Settings settings = top.settings();
             SandflowConfig.Folders folders = SandflowConfig.of(settings).folders();
             java.io.PrintWriter out = spec.commandLine().getOut();
-            try (JobStore store = Ops.openStore(settings)) {
+            try (JobStore store = StoreCommands.openStore(settings)) {
                 io.sandflow.ops.Reruns.Outcome done = new io.sandflow.ops.Reruns(store, folders.inbox(),
                         folders.archive(), folders.failed()).rerun(names);
                 done.queued().forEach(q -> out.println("queued " + q.name() + " (from " + q.from() + "/) to run "

@@ -145,7 +145,7 @@ class SettingsTest {
 
     @Test
     void originsNameTheLineOfEachKeyEvenAfterContinuationsAndComments() {
-        Map<String, Integer> lines = Settings.keyLines("# comment\n\na=1\n  b = \\\n   2,\\\n   3\n! other\n"
+        Map<String, Integer> lines = SettingsLoader.keyLines("# comment\n\na=1\n  b = \\\n   2,\\\n   3\n! other\n"
                 + "c\\ d=4\na=5\n");
 
         assertThat(lines).containsEntry("a", 9).containsEntry("b", 4).containsEntry("c d", 8).hasSize(3);

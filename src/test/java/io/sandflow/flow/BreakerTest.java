@@ -1,7 +1,6 @@
 package io.sandflow.flow;
 
 import io.sandflow.config.SandflowConfig;
-import io.sandflow.config.Settings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.FailureScope;
@@ -11,8 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -4,7 +4,6 @@ import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 import io.sandflow.job.JobState;
 import io.sandflow.store.JobRecord;
-import io.sandflow.store.JobStore;
 import org.apache.camel.BeanInject;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.NotifyBuilder;

@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** What {@code status} and {@code retry-failed} share: the store opened from the settings, and the status read. */
-final class Ops {
+final class StoreCommands {
 
-    private Ops() {
+    private StoreCommands() {
     }
 
     /**
