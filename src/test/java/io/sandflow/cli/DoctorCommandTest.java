@@ -75,6 +75,17 @@ class DoctorCommandTest {
                 .doesNotContain("MISSING");
     }
 
+    /** sandflow.agent.contract ignores case wherever it is read: a Claude contract spelled in capitals needs a key. */
+    @Test
+    void theContractIgnoresCaseWhenDoctorAsksForTheApiKey() throws Exception {
+        Path bin = bin("claude", "srt", "bwrap", "socat", "rg");
+
+        doctor(Map.of("sandflow.agent.contract", "Claude"), env(bin, false));
+
+        assertThat(output).contains("MISSING  api key: ANTHROPIC_API_KEY is not set")
+                .doesNotContain("not needed here");
+    }
+
     @Test
     void eachMissingPieceIsNamedWithWhatToDo() throws Exception {
         Path bin = bin("srt", "bwrap", "socat");
