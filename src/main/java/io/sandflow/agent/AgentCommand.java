@@ -1,8 +1,8 @@
 package io.sandflow.agent;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
@@ -19,7 +19,6 @@ import java.util.Objects;
  */
 public final class AgentCommand {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private AgentCommand() {
     }
@@ -105,7 +104,7 @@ public final class AgentCommand {
 
     private static String compact(String schemaJson) {
         try {
-            JsonNode schema = JSON.readTree(schemaJson);
+            JsonNode schema = Json.MAPPER.readTree(schemaJson);
             if (schema == null || schema.isMissingNode()) {
                 throw new IllegalArgumentException("sandflow.result.schema is empty");
             }
@@ -116,7 +115,7 @@ public final class AgentCommand {
                 // the file as written, dialect included; so the CLI gets the schema without its dialect line.
                 object.remove("$schema");
             }
-            return JSON.writeValueAsString(schema);
+            return Json.MAPPER.writeValueAsString(schema);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("sandflow.result.schema is not valid JSON: "
                     + e.getOriginalMessage(), e);

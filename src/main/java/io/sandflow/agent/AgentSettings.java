@@ -11,7 +11,7 @@ import java.util.Objects;
  * How to call the agent CLI: the command, the flags it gets and the environment it needs. Immutable and
  * checked on construction, so a bad setting stops startup with a sentence naming its property key.
  *
- * @param command            the program to run ({@code sandflow.agent.command}, default {@code claude})
+ * @param command            the program to run ({@code sandflow.agent.command})
  * @param extraArgs          appended after every other argument ({@code sandflow.agent.args})
  * @param model              {@code --model}, or null for the CLI's default
  * @param fallbackModel      {@code --fallback-model}, or null
@@ -40,14 +40,11 @@ public record AgentSettings(
         boolean claudeContract) {
 
     public static final String PREFIX = "sandflow.agent.";
-    public static final String DEFAULT_COMMAND = "claude";
-    /** Fewer than the CLI's default of 10: our own retry with backoff is the one that should do the waiting. */
-    public static final int DEFAULT_CLI_RETRIES = 2;
 
     public AgentSettings {
         command = blankToNull(command);
         if (command == null) {
-            command = DEFAULT_COMMAND;
+            throw new IllegalArgumentException(PREFIX + "command must name the agent program");
         }
         requireNoNul(command, "command");
         extraArgs = extraArgs == null ? List.of() : List.copyOf(extraArgs);
@@ -81,15 +78,10 @@ public record AgentSettings(
         }
     }
 
-    /** The settings with every optional value unset: {@code claude} under the Claude Code contract. */
-    public static AgentSettings defaults() {
-        return new AgentSettings(DEFAULT_COMMAND, List.of(), null, null, null, null, false, null, null,
-                DEFAULT_CLI_RETRIES, null, true);
-    }
-
     /**
-     * Reads the settings from string properties named {@code sandflow.agent.*}; a missing key takes its default.
-     * Values are checked as strictly as the record's constructor checks them.
+     * Reads the settings from string properties named {@code sandflow.agent.*}, as the settings layer gives them
+     * (its built-in defaults file holds every default); an optional value left blank is unset. Values are checked as
+     * strictly as the record's constructor checks them.
      */
     public static AgentSettings fromProperties(Map<String, String> properties) {
         Objects.requireNonNull(properties, "properties");
@@ -100,20 +92,32 @@ public record AgentSettings(
                 properties.get(PREFIX + "fallback-model"),
                 parsePositiveInt(properties.get(PREFIX + "max-turns"), "max-turns"),
                 parseAmount(properties.get(PREFIX + "max-budget-usd"), "max-budget-usd"),
-                parseBoolean(properties.get(PREFIX + "skip-permissions"), "skip-permissions", false),
+                parseBoolean(required(properties, "skip-permissions"), "skip-permissions"),
                 properties.get(PREFIX + "tools"),
                 properties.get(PREFIX + "append-system-prompt"),
-                parseCount(properties.get(PREFIX + "cli-retries"), "cli-retries", DEFAULT_CLI_RETRIES),
+                parseCount(required(properties, "cli-retries"), "cli-retries"),
                 properties.get(PREFIX + "base-url"),
-                parseContract(properties.get(PREFIX + "contract")));
+                claudeContract(required(properties, "contract")));
     }
 
-    /** {@code claude} (the default): Claude Code's headless flags; {@code plain}: only sandflow.agent.args. */
-    private static boolean parseContract(String value) {
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("claude")) {
+    private static String required(Map<String, String> properties, String key) {
+        String v = blankToNull(properties.get(PREFIX + key));
+        if (v == null) {
+            throw new IllegalArgumentException(PREFIX + key + " must not be empty");
+        }
+        return v;
+    }
+
+    /**
+     * Reads {@code sandflow.agent.contract}, ignoring case: {@code claude} (Claude Code's headless flags) gives true,
+     * {@code plain} (only sandflow.agent.args) false.
+     */
+    public static boolean claudeContract(String value) {
+        String v = value == null ? "" : value.trim();
+        if (v.equalsIgnoreCase("claude")) {
             return true;
         }
-        if (value.trim().equalsIgnoreCase("plain")) {
+        if (v.equalsIgnoreCase("plain")) {
             return false;
         }
         throw new IllegalArgumentException(PREFIX + "contract must be claude or plain, got '" + value + "'");
@@ -220,11 +224,7 @@ public record AgentSettings(
         }
     }
 
-    private static int parseCount(String value, String key, int fallback) {
-        String v = blankToNull(value);
-        if (v == null) {
-            return fallback;
-        }
+    private static int parseCount(String v, String key) {
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
@@ -244,11 +244,7 @@ public record AgentSettings(
         }
     }
 
-    private static boolean parseBoolean(String value, String key, boolean fallback) {
-        String v = blankToNull(value);
-        if (v == null) {
-            return fallback;
-        }
+    private static boolean parseBoolean(String v, String key) {
         return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;

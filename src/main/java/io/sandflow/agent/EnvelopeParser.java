@@ -1,8 +1,8 @@
 package io.sandflow.agent;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -14,7 +14,6 @@ import java.util.List;
  */
 public final class EnvelopeParser {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SNIPPET = 200;
     /** Bounds the work on a huge noisy output; the envelope is printed last, so it is among the last candidates. */
     private static final int MAX_CANDIDATES = 500;
@@ -63,7 +62,7 @@ public final class EnvelopeParser {
 
     private static JsonNode readWhole(String text) {
         try {
-            return JSON.readTree(text);
+            return Json.MAPPER.readTree(text);
         } catch (Exception e) {
             return null;
         }
@@ -104,7 +103,7 @@ public final class EnvelopeParser {
     }
 
     private static JsonNode readOneValue(char[] text, int offset, int length) {
-        try (JsonParser parser = JSON.getFactory().createParser(text, offset, length)) {
+        try (JsonParser parser = Json.MAPPER.getFactory().createParser(text, offset, length)) {
             return parser.readValueAsTree();
         } catch (Exception e) {
             return null;

@@ -1,5 +1,6 @@
 package io.sandflow.agent;
 
+import io.sandflow.job.Durations;
 import io.sandflow.job.FailureClass;
 
 import java.time.Clock;
@@ -63,7 +64,7 @@ public final class OutcomeClassifier {
         // retries but say nothing about the service (another input may run fine meanwhile)
         if (timedOut) {
             return Verdict.failure(FailureClass.TRANSIENT,
-                    "the agent timed out after " + human(timeout) + " and was stopped.");
+                    "the agent timed out after " + Durations.human(timeout) + " and was stopped.");
         }
         if (env == null || env.presence() == Envelope.Presence.EMPTY) {
             return Verdict.failure(FailureClass.TRANSIENT,
@@ -201,17 +202,5 @@ public final class OutcomeClassifier {
             flat = flat.substring(0, flat.length() - 1);
         }
         return flat.length() <= MAX_AGENT_TEXT ? flat : flat.substring(0, MAX_AGENT_TEXT) + "…";
-    }
-
-    static String human(Duration d) {
-        long s = d.getSeconds();
-        if (s < 60 || s % 60 != 0) {
-            return s + " s";
-        }
-        long m = s / 60;
-        if (m < 60 || m % 60 != 0) {
-            return m + " min";
-        }
-        return (m / 60) + " h";
     }
 }

@@ -1,10 +1,8 @@
 package io.sandflow.cli;
 
-import io.sandflow.app.ConfigException;
-import io.sandflow.app.Daemon;
-import io.sandflow.app.Ops;
-import io.sandflow.app.Sandflow;
-import io.sandflow.app.Settings;
+import io.sandflow.config.ConfigException;
+import io.sandflow.flow.Daemon;
+import io.sandflow.config.Settings;
 import io.sandflow.job.JobState;
 import io.sandflow.report.Estimate;
 import io.sandflow.sandbox.WorkerPool;
@@ -74,17 +72,17 @@ public final class EstimateCommand implements Callable<Integer> {
         Map<String, Set<String>> before = runsSoFar(settings, picked);
         // The sample runs alone: the include pattern names exactly its files, case and all
         String only = picked.stream().map(Pattern::quote).collect(Collectors.joining("|", "(?-i:", ")"));
-        int code = new Daemon(top.settings(Map.of("sandflow.include", only)), true).run();
+        int code = new Daemon(io.sandflow.config.SandflowConfig.of(top.settings(Map.of("sandflow.include", only))), true).run();
         if (code == 2) {
             return code;
         }
         Estimate estimate;
-        try (JobStore store = Ops.openStore(settings)) {
+        try (JobStore store = StoreCommands.openStore(settings)) {
             List<Estimate.Sample> samples = new ArrayList<>();
             for (String name : picked) {
                 samples.add(measure(store, name, before.getOrDefault(name, Set.of())));
             }
-            long remaining = Ops.status(store, settings, 0).remaining();
+            long remaining = io.sandflow.ops.StatusReport.read(store, settings, 0).remaining();
             int workers = WorkerPool.sandboxNames(settings.positiveInt("sandflow.workers"),
                     settings.list("sandflow.sandbox.names"), settings.required("sandflow.sandbox.name-prefix")).size();
             estimate = new Estimate(samples, remaining, workers, settings.positiveInt("sandflow.rate.per-minute"));
@@ -131,7 +129,7 @@ public final class EstimateCommand implements Callable<Integer> {
         Map<String, Set<String>> runs = new HashMap<>();
         JobStore store;
         try {
-            store = Ops.openStore(settings);
+            store = StoreCommands.openStore(settings);
         } catch (ConfigException noStoreYet) {
             return runs;
         }

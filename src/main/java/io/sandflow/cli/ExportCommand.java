@@ -1,9 +1,7 @@
 package io.sandflow.cli;
 
-import io.sandflow.app.ConfigException;
-import io.sandflow.app.Ops;
-import io.sandflow.app.Sandflow;
-import io.sandflow.app.Settings;
+import io.sandflow.config.ConfigException;
+import io.sandflow.config.Settings;
 import io.sandflow.report.Batch;
 import io.sandflow.report.Export;
 import io.sandflow.report.ResultField;
@@ -67,7 +65,7 @@ public final class ExportCommand implements Callable<Integer> {
         List<ResultField> chosen = Inputs.fields(fields, settings);
         Export export = new Export(chosen);
         Batch batch;
-        try (JobStore store = Ops.openStore(settings)) {
+        try (JobStore store = StoreCommands.openStore(settings)) {
             batch = Batch.of(store.jobs(), new ResultFiles(settings.path("sandflow.outbox")));
         }
         if (outFile == null) {

@@ -1,7 +1,7 @@
 package io.sandflow.cli;
 
-import io.sandflow.app.ConfigException;
-import io.sandflow.app.Settings;
+import io.sandflow.config.ConfigException;
+import io.sandflow.config.Settings;
 import io.sandflow.report.ResultField;
 
 import java.nio.file.Path;

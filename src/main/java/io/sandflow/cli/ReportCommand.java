@@ -3,10 +3,8 @@ package io.sandflow.cli;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sandflow.app.ConfigException;
-import io.sandflow.app.Ops;
-import io.sandflow.app.Sandflow;
-import io.sandflow.app.Settings;
+import io.sandflow.config.ConfigException;
+import io.sandflow.config.Settings;
 import io.sandflow.report.Batch;
 import io.sandflow.report.BatchReport;
 import io.sandflow.report.Histogram;
@@ -48,8 +46,8 @@ public final class ReportCommand implements Callable<Integer> {
         Settings settings = top.settings();
         JsonPointer pointer = pointer(settings);
         BatchReport report;
-        try (JobStore store = Ops.openStore(settings)) {
-            var status = Ops.status(store, settings, reasons);
+        try (JobStore store = StoreCommands.openStore(settings)) {
+            var status = io.sandflow.ops.StatusReport.read(store, settings, reasons);
             var jobs = store.jobs();
             Histogram h = null;
             if (pointer != null) {

@@ -1,8 +1,6 @@
 package io.sandflow.cli;
 
-import io.sandflow.app.Ops;
-import io.sandflow.app.Sandflow;
-import io.sandflow.app.Settings;
+import io.sandflow.config.Settings;
 import io.sandflow.job.JobState;
 import io.sandflow.report.JobHistory;
 import io.sandflow.report.ResultFiles;
@@ -48,7 +46,7 @@ public final class ShowCommand implements Callable<Integer> {
         ResultFiles failed = new ResultFiles(settings.path("sandflow.failed"));
         List<JobHistory> shown = new ArrayList<>();
         int missing = 0;
-        try (JobStore store = Ops.openStore(settings)) {
+        try (JobStore store = StoreCommands.openStore(settings)) {
             for (String typed : names) {
                 String name = Inputs.name(typed);
                 List<JobRecord> jobs = store.findByName(name);

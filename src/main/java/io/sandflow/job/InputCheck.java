@@ -2,7 +2,6 @@ package io.sandflow.job;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class InputCheck {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final long maxBytes;
     private final boolean requireJson;
@@ -60,7 +58,7 @@ public final class InputCheck {
         JsonNode json = null;
         if (requireJson) {
             try {
-                json = JSON.readTree(text);
+                json = Json.MAPPER.readTree(text);
             } catch (JsonProcessingException e) {
                 throw new JobFailure(FailureClass.PERMANENT, "the input is not valid JSON: "
                         + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()

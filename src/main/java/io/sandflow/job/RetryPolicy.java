@@ -1,11 +1,12 @@
 package io.sandflow.job;
 
+import io.github.resilience4j.core.IntervalFunction;
+
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * How many times each failure class may be retried, and how long to wait before a transient retry:
- * exponential backoff with jitter, capped.
+ * exponential backoff with jitter, capped (Resilience4j's {@link IntervalFunction}).
  *
  * @param maxAttempts        transient failures a job may have before it fails for good
  * @param maxInvalidAttempts invalid outputs a job may return before it fails for good
@@ -35,13 +36,12 @@ public record RetryPolicy(int maxAttempts, int maxInvalidAttempts, Duration init
 
     /**
      * @param failureNumber 1 for the first transient failure of a job
-     * @return how long to wait before the next attempt
+     * @return how long to wait before the next attempt: at most {@code maxBackoff}
      */
     public Duration backoff(int failureNumber) {
-        double base = initialBackoff.toMillis() * Math.pow(multiplier, Math.max(0, failureNumber - 1));
-        double capped = Math.min(base, maxBackoff.toMillis());
-        double spread = capped * jitter;
-        double withJitter = capped + (spread == 0 ? 0 : ThreadLocalRandom.current().nextDouble(-spread, spread));
-        return Duration.ofMillis(Math.max(0, Math.round(withJitter)));
+        // Resilience4j refuses intervals under a millisecond; a zero backoff is a millisecond's
+        IntervalFunction intervals = IntervalFunction.ofExponentialRandomBackoff(Math.max(1, initialBackoff.toMillis()),
+                multiplier, jitter, Math.max(1, maxBackoff.toMillis()));
+        return Duration.ofMillis(intervals.apply(Math.max(1, failureNumber)));
     }
 }

@@ -1,5 +1,6 @@
 package io.sandflow.ops;
 
+import io.sandflow.job.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ public final class Pace {
 
         /** "17s", or "none (why)". */
         public String text() {
-            return known() ? StatusReport.human(duration) : "none (" + none + ")";
+            return known() ? Durations.human(duration) : "none (" + none + ")";
         }
     }
 

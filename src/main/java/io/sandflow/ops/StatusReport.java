@@ -1,10 +1,10 @@
 package io.sandflow.ops;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sandflow.job.Durations;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sandflow.job.JobState;
+import io.sandflow.job.Json;
 import io.sandflow.store.NodeRecord;
 import io.sandflow.store.StatusSnapshot;
 
@@ -29,7 +29,6 @@ import java.util.Locale;
 public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker, Duration took, Duration lease,
                            int top) {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Sample file names shown per failure cause. */
     private static final int SAMPLES = 5;
 
@@ -88,7 +87,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
     }
 
     public String json() {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode counts = root.putObject("counts");
         for (JobState s : JobState.values()) {
             counts.put(s.name().toLowerCase(Locale.ROOT), count(s));
@@ -134,7 +133,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         }
         root.put("readMillis", took.toMillis());
         try {
-            return JSON.writeValueAsString(root);
+            return Json.PRETTY.writeValueAsString(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -153,7 +152,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         out.append("breaker   ").append(breaker).append(System.lineSeparator());
         for (NodeRecord n : store.nodes()) {
             out.append(String.format(Locale.ROOT, "node      %s on %s · running %d · heartbeat %s ago%s%n", n.nodeId(),
-                    n.host(), n.runningJobs(), human(Duration.between(n.heartbeatAt(), store.now())),
+                    n.host(), n.runningJobs(), Durations.human(Duration.between(n.heartbeatAt(), store.now())),
                     alive(n) ? "" : " (not running)"));
         }
         List<FailureCauses.Cause> causes = causes();
@@ -173,18 +172,31 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         return out.toString();
     }
 
-    /** 3h10m, 2m13s, 45s: the same shape as the progress line's. */
-    public static String human(Duration d) {
-        long s = Math.max(0, d.toSeconds());
-        if (s >= 86_400) {
-            return s / 86_400 + "d" + (s % 86_400) / 3600 + "h";
+    /** Reads the status now: one store snapshot, the breaker as recorded, and the inputs waiting in the inbox. */
+    public static StatusReport read(io.sandflow.store.JobStore store, io.sandflow.config.Settings settings,
+                                    int topReasons) {
+        long start = System.nanoTime();
+        // Reasons are grouped by cause after reading, so read more wordings than causes are shown
+        int top = Math.max(0, topReasons);
+        var snapshot = store.status(top == 0 ? 0 : Math.max(100, top * 20));
+        String breaker = store.getState("breaker").orElse("CLOSED");
+        long inbox = countInbox(settings);
+        return new StatusReport(snapshot, inbox, breaker, Duration.ofNanos(System.nanoTime() - start),
+                settings.positiveDuration("sandflow.cluster.lease"), top);
+    }
+
+    /** Inputs waiting in the inbox: never a directory, FIFO, socket or device, which nothing will process. */
+    private static long countInbox(io.sandflow.config.Settings settings) {
+        java.nio.file.Path inbox = settings.path("sandflow.inbox");
+        if (!java.nio.file.Files.isDirectory(inbox)) {
+            return 0;
         }
-        if (s >= 3600) {
-            return s / 3600 + "h" + (s % 3600) / 60 + "m";
+        io.sandflow.inbox.FollowLinks follow;
+        try {
+            follow = io.sandflow.inbox.FollowLinks.parse(settings.get(io.sandflow.inbox.FollowLinks.SETTING));
+        } catch (IllegalArgumentException e) {
+            throw settings.invalid(io.sandflow.inbox.FollowLinks.SETTING, "must be inside, any or never");
         }
-        if (s >= 60) {
-            return s / 60 + "m" + s % 60 + "s";
-        }
-        return s + "s";
+        return new io.sandflow.inbox.InboxEntries(inbox, settings.get("sandflow.include"), follow).countWaitingExactly();
     }
 }

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * descendant seen while it ran, and, on Linux, a per-run token in its environment ({@value #MARK}), which a process
  * keeps through double forks and new sessions. Only a process that clears or rewrites its own environment and
  * leaves the group and the tree escapes all three; a sandbox with its own PID namespace (srt) catches that one too.
+ *
+ * <p>Over 400 lines because a run and its clean-up are one sequence (start, pump, time out, kill by group, tree and
+ * token, reap): the order of those steps is what guarantees that nothing outlives the call.
  */
 public final class ProcessRunner {
 

@@ -72,7 +72,7 @@ public record BatchReport(StatusReport status, List<JobRecord> jobs, List<Attemp
             out.append("time        no agent has run yet").append(System.lineSeparator());
         } else {
             out.append(String.format(Locale.ROOT, "time        wall %s (first agent run to last) · agent %s over %d "
-                            + "run(s)%n", StatusReport.human(wallTime()), StatusReport.human(agentTime()),
+                            + "run(s)%n", io.sandflow.job.Durations.human(wallTime()), io.sandflow.job.Durations.human(agentTime()),
                     attempts.size()));
             out.append(String.format(Locale.ROOT, "throughput  %d job(s) finished · %s/h over the wall time%n",
                     finished(), rate(perHour())));

@@ -122,7 +122,7 @@ public record Estimate(List<Sample> samples, long remaining, int workers, int pe
         int n = m.size();
         out.append(String.format(Locale.ROOT, "sample    %d input(s) ran: %d done, %d failed · %s · tokens in %,d "
                         + "out %,d · agent %s over %d run(s)%n", n, n - failed(), failed(), Money.usd(sampleCost()),
-                sampleTokensIn(), sampleTokensOut(), StatusReport.human(sampleAgentTime()), sampleRuns()));
+                sampleTokensIn(), sampleTokensOut(), io.sandflow.job.Durations.human(sampleAgentTime()), sampleRuns()));
         if (samples.size() > n) {
             out.append(String.format(Locale.ROOT, "          %d more had run before and were not measured again%n",
                     samples.size() - n));
@@ -133,14 +133,14 @@ public record Estimate(List<Sample> samples, long remaining, int workers, int pe
         }
         out.append(String.format(Locale.ROOT, "per input %s · tokens in %,d out %,d · agent %s · %s run(s)%n",
                 Money.usd(perInputCost()), Math.round((double) sampleTokensIn() / n),
-                Math.round((double) sampleTokensOut() / n), StatusReport.human(sampleAgentTime().dividedBy(n)),
+                Math.round((double) sampleTokensOut() / n), io.sandflow.job.Durations.human(sampleAgentTime().dividedBy(n)),
                 oneDecimal((double) sampleRuns() / n)));
         out.append(String.format(Locale.ROOT, "the rest  %d input(s) still to run%n", remaining));
         out.append(String.format(Locale.ROOT, "estimate  %s · tokens in %,d out %,d · about %s with %d worker(s) at "
                         + "%d run(s)/min%s%n", Money.usd(projectedCost()), projectedTokensIn(), projectedTokensOut(),
-                StatusReport.human(projectedTime()), workers, perMinute,
+                io.sandflow.job.Durations.human(projectedTime()), workers, perMinute,
                 rateLimited() ? " (the rate limit sets the pace; the workers alone would take "
-                        + StatusReport.human(workersBound()) + ")" : ""));
+                        + io.sandflow.job.Durations.human(workersBound()) + ")" : ""));
         if (failed() > 0) {
             out.append(String.format(Locale.ROOT, "          %d of the %d sampled input(s) failed: expect about %d "
                     + "of the rest to fail too%n", failed(), n, Math.round((double) failed() * remaining / n)));

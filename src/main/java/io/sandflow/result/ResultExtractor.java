@@ -1,8 +1,8 @@
 package io.sandflow.result;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.agent.Envelope;
 import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobFailure;
@@ -26,7 +26,6 @@ import java.util.regex.Pattern;
  */
 public final class ResultExtractor {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern FENCE = Pattern.compile("```[ \\t]*(?:json|JSON)?[ \\t]*\\r?\\n(.*?)```",
             Pattern.DOTALL);
     /** Largest output file read by {@link #ResultExtractor()}; a daemon passes sandflow.agent.max-output. */
@@ -162,7 +161,7 @@ public final class ResultExtractor {
         }
         JsonNode node;
         try {
-            node = JSON.readTree(content.startsWith("\uFEFF") ? content.substring(1) : content);
+            node = Json.MAPPER.readTree(content.startsWith("\uFEFF") ? content.substring(1) : content);
         } catch (IOException e) {
             throw new JobFailure(FailureClass.INVALID_OUTPUT, "the file the agent wrote at " + file
                     + " is not valid JSON: " + firstLine(e.getMessage()), e);
@@ -176,7 +175,7 @@ public final class ResultExtractor {
 
     private static JsonNode readOrNull(String text) {
         try {
-            JsonNode node = JSON.readTree(text);
+            JsonNode node = Json.MAPPER.readTree(text);
             return node == null || node.isMissingNode() ? null : node;
         } catch (IOException e) {
             return null;
@@ -184,7 +183,7 @@ public final class ResultExtractor {
     }
 
     private static JsonNode readFirstValue(String text) {
-        try (JsonParser parser = JSON.createParser(text)) {
+        try (JsonParser parser = Json.MAPPER.createParser(text)) {
             return parser.readValueAsTree();
         } catch (IOException e) {
             return null;

@@ -1,8 +1,8 @@
 package io.sandflow.result;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -30,7 +30,6 @@ public final class ResultValidator {
     /** More than this many problems would drown the agent's next prompt; the rest are counted. */
     static final int MAX_PROBLEMS = 20;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonSchema schema;
     private final List<ResultRule> rules;
@@ -65,6 +64,24 @@ public final class ResultValidator {
         for (ResultRule rule : rules) {
             problems.addAll(rule.check(result));
         }
+        return capped(problems);
+    }
+
+    /** The compiled schema, which the dispatch route's {@code validate-result} step checks results against. */
+    public JsonSchema schema() {
+        return schema;
+    }
+
+    /** The problems the cross-field rules find, once the schema's own check has passed; empty when none. */
+    public List<String> checkRules(JsonNode result) {
+        List<String> problems = new ArrayList<>();
+        for (ResultRule rule : rules) {
+            problems.addAll(rule.check(result));
+        }
+        return capped(problems);
+    }
+
+    private static List<String> capped(List<String> problems) {
         if (problems.size() > MAX_PROBLEMS) {
             int more = problems.size() - MAX_PROBLEMS;
             problems = new ArrayList<>(problems.subList(0, MAX_PROBLEMS));
@@ -79,7 +96,7 @@ public final class ResultValidator {
         }
         JsonNode node;
         try {
-            node = JSON.readTree(schemaJson);
+            node = Json.MAPPER.readTree(schemaJson);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(KEY + " is not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -1,11 +1,11 @@
 package io.sandflow.result;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ public final class ResultWriter {
                         .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
         printer.indentObjectsWith(indenter);
         printer.indentArraysWith(indenter);
-        WRITER = new ObjectMapper().writer(printer);
+        WRITER = Json.MAPPER.writer(printer);
     }
 
     public byte[] render(JsonNode result) {

@@ -1,9 +1,10 @@
 package io.sandflow.sandbox;
 
+import io.sandflow.job.Json;
+import io.sandflow.job.Durations;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sandflow.process.ProcessOutcome;
 import io.sandflow.process.ProcessRunner;
 import io.sandflow.process.ProcessSpec;
@@ -30,7 +31,6 @@ import java.util.Set;
 public abstract class CliSandbox implements Sandbox {
 
     private static final Logger LOG = LoggerFactory.getLogger("sandflow.sandbox");
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Sandbox CLIs print little; a generous cap still keeps a runaway CLI from filling the heap. */
     private static final int MAX_CALL_OUTPUT = 1024 * 1024;
 
@@ -89,6 +89,17 @@ public abstract class CliSandbox implements Sandbox {
         return true;
     }
 
+    /** The agent lives inside the sandbox's VM; only the sandbox CLI runs here. */
+    @Override
+    public boolean agentRunsOnHost() {
+        return false;
+    }
+
+    @Override
+    public Optional<String> program() {
+        return Optional.of(cli.get(0));
+    }
+
     /**
      * Lists, creates what is missing, then applies the policy, one sandbox after the other. A sandbox that
      * cannot be created or given its policy is reported, not fatal: the others still work. Running one without
@@ -136,7 +147,7 @@ public abstract class CliSandbox implements Sandbox {
             return names;
         }
         // Several values one after another (JSON lines) are read as a sequence, not just the first.
-        try (MappingIterator<JsonNode> values = JSON.readerFor(JsonNode.class).readValues(text)) {
+        try (MappingIterator<JsonNode> values = Json.MAPPER.readerFor(JsonNode.class).readValues(text)) {
             Set<String> found = new LinkedHashSet<>();
             while (values.hasNextValue()) {
                 // readValues unwraps a top-level array, so its strings arrive here one by one.
@@ -147,7 +158,7 @@ public abstract class CliSandbox implements Sandbox {
             for (String line : text.split("\\R")) {
                 try {
                     if (!line.isBlank()) {
-                        collectNames(JSON.readTree(line), names, false);
+                        collectNames(Json.MAPPER.readTree(line), names, false);
                     }
                 } catch (JsonProcessingException ignored) {
                     // A banner or warning line among the JSON: skip it rather than refuse the listing.
@@ -230,7 +241,7 @@ public abstract class CliSandbox implements Sandbox {
             throw new SandboxException(sentence(sandbox, verb, "could not be run (" + e.getMessage() + ")"), e);
         }
         if (outcome.timedOut()) {
-            throw new SandboxException(sentence(sandbox, verb, "timed out after " + human(callTimeout)
+            throw new SandboxException(sentence(sandbox, verb, "timed out after " + Durations.human(callTimeout)
                     + " (sandflow.sandbox.call-timeout)"));
         }
         if (outcome.exitCode() != 0) {
@@ -278,16 +289,5 @@ public abstract class CliSandbox implements Sandbox {
             words.add(arg);
         }
         return String.join(" ", words);
-    }
-
-    static String human(Duration d) {
-        if (d.toMillis() < 1000) {
-            return d.toMillis() + "ms";
-        }
-        long s = d.toSeconds();
-        if (s < 60 || s % 60 != 0) {
-            return s < 60 ? s + "s" : (s / 60) + "m" + (s % 60) + "s";
-        }
-        return s % 3600 == 0 ? (s / 3600) + "h" : (s / 60) + "m";
     }
 }

@@ -19,6 +19,19 @@ public interface Sandbox {
     boolean isolated();
 
     /**
+     * Whether the agent program runs on this machine (directly, or under srt), so that it must be found here; a VM
+     * sandbox (sbx, docker-sandbox) carries its own.
+     */
+    default boolean agentRunsOnHost() {
+        return true;
+    }
+
+    /** The sandbox's own program on this machine, or empty when there is none (kind none). */
+    default Optional<String> program() {
+        return Optional.empty();
+    }
+
+    /**
      * Makes sure every worker's sandbox exists and carries the network policy; time-boxed, called once at start.
      *
      * @return the workspaces whose sandbox cannot be used, each with one sentence saying why; empty when all are

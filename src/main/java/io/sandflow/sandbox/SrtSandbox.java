@@ -1,6 +1,6 @@
 package io.sandflow.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sandflow.process.ProcessOutcome;
@@ -22,7 +22,6 @@ import java.util.Optional;
  */
 public final class SrtSandbox implements Sandbox {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> HOME_SECRETS = List.of(".ssh", ".aws", ".config/gcloud", ".azure", ".gnupg",
             ".docker", ".kube", ".netrc", ".git-credentials", ".config/gh", ".npmrc", ".pypirc", ".claude",
             ".claude.json", ".config/sandflow");
@@ -95,6 +94,11 @@ public final class SrtSandbox implements Sandbox {
         return true;
     }
 
+    @Override
+    public Optional<String> program() {
+        return Optional.of(command);
+    }
+
     /** Writes each worker's settings file; a worker whose file cannot be written is unusable. */
     @Override
     public Map<Workspace, String> prepare(List<Workspace> workspaces) {
@@ -125,7 +129,7 @@ public final class SrtSandbox implements Sandbox {
     }
 
     byte[] settings(Workspace ws, List<Path> otherWorkspaces) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode network = root.putObject("network");
         ArrayNode allowed = network.putArray("allowedDomains");
         allowedHosts.forEach(allowed::add);
@@ -145,7 +149,7 @@ public final class SrtSandbox implements Sandbox {
         allowWrite.add(ws.root().toAbsolutePath().toString());
         fs.putArray("denyWrite");
         try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -28,7 +28,13 @@ import io.sandflow.job.FailureClass;
 import io.sandflow.job.JobKey;
 import io.sandflow.job.JobState;
 
-/** The JobStore on plain JDBC, one code path for H2 and PostgreSQL, with the differences kept in {@link Dialect}. */
+/**
+ * The JobStore on plain JDBC, one code path for H2 and PostgreSQL, with the differences kept in {@link Dialect}.
+ *
+ * <p>It is long because it is the {@link JobStore} contract, method for method: each write is one SQL statement or
+ * transaction with the fencing, retrying and flushing it needs next to it, and the contract test checks them as one
+ * store on both databases. Split by topic, the claim's rules would be spread over the files that must agree on them.
+ */
 final class JdbcJobStore implements JobStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcJobStore.class);

@@ -12,6 +12,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AgentCommandTest {
 
+    /** Claude Code with every optional flag unset and permission checks kept. */
+    private static final AgentSettings CLAUDE = new AgentSettings("claude", List.of(), null, null, null, null, false,
+            null, null, 2, null, true);
+
     private static final String SCHEMA = """
             {
               "type": "object",
@@ -22,7 +26,7 @@ class AgentCommandTest {
 
     @Test
     void minimalArgvHasOnlyTheFixedFlags() {
-        assertThat(AgentCommand.argv(AgentSettings.defaults(), SCHEMA)).containsExactly(
+        assertThat(AgentCommand.argv(CLAUDE, SCHEMA)).containsExactly(
                 "claude", "-p", "--output-format", "json", "--json-schema", COMPACT, "--no-session-persistence");
     }
 
@@ -47,7 +51,7 @@ class AgentCommandTest {
 
     @Test
     void toolsArePreApprovedWhenPermissionsAreNotSkipped() {
-        AgentSettings s = new AgentSettings(null, null, null, null, null, null, false, "Read,Write", null, 0, null,
+        AgentSettings s = new AgentSettings("claude", null, null, null, null, null, false, "Read,Write", null, 0, null,
                 true);
         assertThat(AgentCommand.argv(s, SCHEMA)).containsSubsequence(
                 "--tools", "Read,Write", "--allowedTools", "Read,Write")
@@ -65,24 +69,24 @@ class AgentCommandTest {
     void theSchemaReachesTheCliWithoutItsDialectLine() {
         String schema = "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": \"x\","
                 + " \"type\": \"object\"}";
-        assertThat(AgentCommand.argv(AgentSettings.defaults(), schema))
+        assertThat(AgentCommand.argv(CLAUDE, schema))
                 .containsSubsequence("--json-schema", "{\"$id\":\"x\",\"type\":\"object\"}");
     }
 
     @Test
     void noSchemaMeansNoSchemaFlag() {
-        assertThat(AgentCommand.argv(AgentSettings.defaults(), null)).doesNotContain("--json-schema");
+        assertThat(AgentCommand.argv(CLAUDE, null)).doesNotContain("--json-schema");
     }
 
     @Test
     void invalidSchemaNamesTheSchemaKey() {
-        assertThatThrownBy(() -> AgentCommand.argv(AgentSettings.defaults(), "{not json"))
+        assertThatThrownBy(() -> AgentCommand.argv(CLAUDE, "{not json"))
                 .hasMessageStartingWith("sandflow.result.schema is not valid JSON");
     }
 
     @Test
     void environmentIsolatesTheCliAndNeverCarriesTheKey() {
-        AgentSettings s = new AgentSettings(null, null, null, null, null, null, true, null, null, 4,
+        AgentSettings s = new AgentSettings("claude", null, null, null, null, null, true, null, null, 4,
                 "http://127.0.0.1:9999", true);
         Map<String, String> env = AgentCommand.environment(s, Path.of("/w/1/home"), Path.of("/w/1/config"),
                 Path.of("/w/1/tmp"));
@@ -100,7 +104,7 @@ class AgentCommandTest {
 
     @Test
     void environmentWithoutOptionsHasNoBaseUrlAndNoSandboxFlag() {
-        Map<String, String> env = AgentCommand.environment(AgentSettings.defaults(), Path.of("/h"), Path.of("/c"),
+        Map<String, String> env = AgentCommand.environment(CLAUDE, Path.of("/h"), Path.of("/c"),
                 Path.of("/t"));
         assertThat(env).doesNotContainKeys("ANTHROPIC_BASE_URL", "IS_SANDBOX", "ANTHROPIC_API_KEY")
                 .containsEntry("CLAUDE_CODE_MAX_RETRIES", "2");

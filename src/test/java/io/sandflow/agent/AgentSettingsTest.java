@@ -24,53 +24,78 @@ class AgentSettingsTest {
 
     @Test
     void nonNumericMaxTurnsFromPropertiesIsRejectedNamingTheKey() {
-        assertThatThrownBy(() -> AgentSettings.fromProperties(Map.of("sandflow.agent.max-turns", "ten")))
+        assertThatThrownBy(() -> AgentSettings.fromProperties(required("sandflow.agent.max-turns", "ten")))
                 .hasMessage("sandflow.agent.max-turns must be a positive whole number, got 'ten'");
     }
 
     @Test
     void nonPositiveBudgetIsRejected() {
-        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, new BigDecimal("0"), false, null,
+        assertThatThrownBy(() -> new AgentSettings("claude", null, null, null, null, new BigDecimal("0"), false, null,
                 null, 0, null, true))
                 .hasMessageStartingWith("sandflow.agent.max-budget-usd must be a positive amount");
     }
 
     @Test
     void negativeCliRetriesAreRejected() {
-        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, null, false, null, null, -1, null,
+        assertThatThrownBy(() -> new AgentSettings("claude", null, null, null, null, null, false, null, null, -1, null,
                 true))
                 .hasMessage("sandflow.agent.cli-retries must be zero or a positive whole number, got '-1'");
     }
 
     @Test
     void baseUrlMustBeHttp() {
-        assertThatThrownBy(() -> new AgentSettings(null, null, null, null, null, null, false, null, null, 0,
+        assertThatThrownBy(() -> new AgentSettings("claude", null, null, null, null, null, false, null, null, 0,
                 "file:///etc/passwd", true))
                 .hasMessageStartingWith("sandflow.agent.base-url must be an http or https URL");
     }
 
     @Test
     void fallbackEqualToModelIsRejected() {
-        assertThatThrownBy(() -> new AgentSettings(null, null, "opus", "opus", null, null, false, null, null, 0,
+        assertThatThrownBy(() -> new AgentSettings("claude", null, "opus", "opus", null, null, false, null, null, 0,
                 null, true))
                 .hasMessageStartingWith("sandflow.agent.fallback-model must differ");
     }
 
     @Test
     void badBooleanIsRejectedNamingTheKey() {
-        assertThatThrownBy(() -> AgentSettings.fromProperties(Map.of("sandflow.agent.skip-permissions", "yes")))
+        assertThatThrownBy(() -> AgentSettings.fromProperties(required("sandflow.agent.skip-permissions", "yes")))
                 .hasMessage("sandflow.agent.skip-permissions must be true or false, got 'yes'");
     }
 
+    /** Every key, as the settings layer hands them over: its defaults file fills in what the user did not set. */
+    private static Map<String, String> required(String... more) {
+        Map<String, String> props = new java.util.HashMap<>(Map.of("sandflow.agent.command", "claude",
+                "sandflow.agent.skip-permissions", "true", "sandflow.agent.cli-retries", "1",
+                "sandflow.agent.contract", "claude"));
+        for (int i = 0; i < more.length; i += 2) {
+            props.put(more[i], more[i + 1]);
+        }
+        return props;
+    }
+
     @Test
-    void blankValuesTakeDefaults() {
-        AgentSettings s = AgentSettings.fromProperties(Map.of("sandflow.agent.command", " ",
-                "sandflow.agent.model", ""));
-        assertThat(s.command()).isEqualTo("claude");
+    void blankOptionalValuesAreUnset() {
+        AgentSettings s = AgentSettings.fromProperties(required("sandflow.agent.model", " ",
+                "sandflow.agent.max-turns", ""));
         assertThat(s.model()).isNull();
+        assertThat(s.maxTurns()).isNull();
         assertThat(s.claudeContract()).isTrue();
-        assertThat(s.cliRetries()).isEqualTo(AgentSettings.DEFAULT_CLI_RETRIES);
-        assertThat(s).isEqualTo(AgentSettings.defaults());
+    }
+
+    @Test
+    void aBlankRequiredValueIsRefusedNamingTheKey() {
+        assertThatThrownBy(() -> AgentSettings.fromProperties(required("sandflow.agent.cli-retries", " ")))
+                .hasMessage("sandflow.agent.cli-retries must not be empty");
+        assertThatThrownBy(() -> AgentSettings.fromProperties(required("sandflow.agent.command", "")))
+                .hasMessage("sandflow.agent.command must name the agent program");
+    }
+
+    @Test
+    void theContractIgnoresCase() {
+        assertThat(AgentSettings.claudeContract("Claude")).isTrue();
+        assertThat(AgentSettings.claudeContract(" PLAIN ")).isFalse();
+        assertThatThrownBy(() -> AgentSettings.claudeContract("codex"))
+                .hasMessage("sandflow.agent.contract must be claude or plain, got 'codex'");
     }
 
     @Test

@@ -191,7 +191,7 @@ class OutcomeClassifierTest {
     void timeoutIsTransientAndQuotesTheLimit() {
         Verdict v = classifier.classify(137, true, EnvelopeParser.parse(""));
         assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
-        assertThat(v.reason()).isEqualTo("the agent timed out after 15 min and was stopped.");
+        assertThat(v.reason()).isEqualTo("the agent timed out after 15m and was stopped.");
     }
 
     @Test

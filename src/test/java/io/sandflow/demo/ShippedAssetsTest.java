@@ -1,5 +1,6 @@
 package io.sandflow.demo;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.mustachejava.DefaultMustacheFactory;
@@ -26,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The shipped profile, prompts and schemas: they load, they say what they must, they render. */
 class ShippedAssetsTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private static Properties masaderProfile() throws IOException {
         Properties props = new Properties();

@@ -1,5 +1,6 @@
 package io.sandflow.demo;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StandinAgentTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final Path STANDIN = Path.of("src/test/resources/standin/standin-agent.sh").toAbsolutePath();
     private static final Path INSTANT = Path.of("src/test/resources/standin/instant-agent.sh").toAbsolutePath();
 

@@ -6,6 +6,7 @@ import io.sandflow.demo.DemoAgent;
 import io.sandflow.job.JobState;
 import io.sandflow.realcli.ScriptedMessagesApi.Request;
 import io.sandflow.store.JobRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * model replaced by a scripted Messages API on loopback. What the CLI does with the script (tool calls, retries,
  * structured output, its envelope) is the real thing; so is the sandbox the tools run in.
  */
+@Tag("process")
 class RealCliEndToEndTest {
 
     private static final String TINY = "tiny_sentiment_corpus.json";

@@ -1,8 +1,9 @@
 package io.sandflow.realcli;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sandflow.app.Workdir;
+import io.sandflow.flow.Workdir;
 import io.sandflow.process.ProcessRunner;
 import io.sandflow.store.JobRecord;
 import io.sandflow.store.JobStore;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class RealCliWorkdir extends Workdir {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     /** The project's own Masader examples: real-shaped metadata, awkward names included. */
     static final Path EXAMPLES = Path.of("examples", "masader");
 

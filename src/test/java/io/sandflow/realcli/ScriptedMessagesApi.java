@@ -1,5 +1,6 @@
 package io.sandflow.realcli;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ScriptedMessagesApi implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     /** Arbitrary but fixed token counts, so tests can check that the ledger sums what the envelopes reported. */
     static final int INPUT_TOKENS = 100;
     static final int OUTPUT_TOKENS = 20;

@@ -1,5 +1,6 @@
 package io.sandflow.realcli;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -26,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The stand-in itself, without the CLI: so that a real-CLI test failing points at the CLI or Sandflow, not here. */
 class ScriptedMessagesApiTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final Pattern EVENT = Pattern.compile("event: (\\w+)\ndata: (.*)\n\n");
 
     ScriptedMessagesApi api;

@@ -1,5 +1,6 @@
 package io.sandflow.result;
 
+import io.sandflow.job.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ResultValidatorTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final String RULES = "/درجة_الجودة -> /تقدير_الجودة : ممتاز=80..100, جيد=60..79, مقبول=40..59, ضعيف=0..39";
 
     private static String schema() throws IOException {

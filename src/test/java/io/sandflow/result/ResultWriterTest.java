@@ -1,6 +1,6 @@
 package io.sandflow.result;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sandflow.job.Json;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -11,7 +11,7 @@ class ResultWriterTest {
 
     @Test
     void keepsArabicUnescapedPrettyAndNewlineTerminated() throws Exception {
-        var node = new ObjectMapper().readTree(
+        var node = Json.MAPPER.readTree(
                 "{\"تقدير_الجودة\":\"ممتاز\",\"درجة_الجودة\":85,\"مصادر\":[\"a\",\"b\"],\"emoji\":\"😀\"}");
         String text = new String(new ResultWriter().render(node), StandardCharsets.UTF_8);
         assertThat(text).isEqualTo("""

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it. Skipped only on a developer machine without srt; in CI (CI=true) a missing srt is a failure.
  * What it observed is written to target/srt-escape-report.txt for docs/SECURITY.md.
  */
+@Tag("process")
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SrtEscapeTest {
 
@@ -96,7 +98,7 @@ class SrtEscapeTest {
         assertThat(pool.prepare(sandbox)).isEmpty();
         Path output = ws.out().resolve("input.result.json");
         Map<String, String> env = new LinkedHashMap<>(AgentCommand.environment(
-                AgentSettings.fromProperties(Map.of()), ws.home(), ws.configDir(), ws.tmp()));
+                AgentSettings.fromProperties(io.sandflow.config.Settings.of(ws.root(), Map.of()).values()), ws.home(), ws.configDir(), ws.tmp()));
         env.put("SANDFLOW_OUTPUT", output.toString());
         env.put("ESCAPE_DOCS", docs.toString());
         env.put("ESCAPE_SSH_KEY", home.resolve(".ssh/id_rsa").toString());

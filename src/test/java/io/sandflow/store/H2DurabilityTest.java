@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ import io.sandflow.store.JobStore.Claim;
  * The embedded H2 store keeps its two promises at once: a commit is on disk when the call returns (a kill -9 just
  * after it loses nothing), and a long run does not pile up half-empty chunks (H2's background compaction runs).
  */
+@Tag("process")
 class H2DurabilityTest {
 
     @TempDir

@@ -4,12 +4,14 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /** The store contract on a real PostgreSQL server, one per class, a new database per test. */
+@Tag("process")
 class PostgresJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger DATABASES = new AtomicInteger();
