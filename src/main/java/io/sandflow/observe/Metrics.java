@@ -38,7 +38,9 @@ public final class Metrics {
     }
 
     /**
-     * Registers the gauges that read the store's counts, the breaker and the worker pool.
+     * Registers the gauges that read the store's counts, the breaker and the worker pool. The registry holds
+     * what they read strongly: Micrometer's default weak reference lets a collection turn a gauge into NaN. The function counters keep the weak reference (their builder has
+     * no other), so the caller keeps {@code standing} for as long as it runs.
      *
      * @param breaker the circuit breaker's state now
      * @param workers this node's workers
@@ -46,11 +48,12 @@ public final class Metrics {
      */
     public void watch(Standing standing, Supplier<CircuitBreaker.State> breaker, IntSupplier workers,
                       IntSupplier busy) {
-        Gauge.builder("sandflow.queue.jobs", standing, s -> s.view().waiting()).tag("state", "pending")
+        Gauge.builder("sandflow.queue.jobs", standing, s -> s.view().waiting()).strongReference(true)
+                .tag("state", "pending")
                 .description("Jobs waiting for a worker: pending in the store, or inbox files not started")
                 .register(registry);
         for (JobState state : List.of(JobState.RUNNING, JobState.PARKED)) {
-            Gauge.builder("sandflow.queue.jobs", standing, s -> s.view().count(state))
+            Gauge.builder("sandflow.queue.jobs", standing, s -> s.view().count(state)).strongReference(true)
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
                     .description("Jobs in this state in the store, all nodes").register(registry);
         }
@@ -62,13 +65,13 @@ public final class Metrics {
                 .tag("direction", "out").description("Output tokens, all jobs ever").register(registry);
         for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
                 CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.FORCED_OPEN)) {
-            Gauge.builder("sandflow.breaker.state", breaker, b -> b.get() == state ? 1 : 0)
+            Gauge.builder("sandflow.breaker.state", breaker, b -> b.get() == state ? 1 : 0).strongReference(true)
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
                     .description("1 for the circuit breaker's current state on this node").register(registry);
         }
-        Gauge.builder("sandflow.workers", workers, IntSupplier::getAsInt).description("Workers on this node")
-                .register(registry);
-        Gauge.builder("sandflow.workers.busy", busy, IntSupplier::getAsInt)
+        Gauge.builder("sandflow.workers", workers, IntSupplier::getAsInt).strongReference(true)
+                .description("Workers on this node").register(registry);
+        Gauge.builder("sandflow.workers.busy", busy, IntSupplier::getAsInt).strongReference(true)
                 .description("Workers running a job on this node").register(registry);
     }
 
