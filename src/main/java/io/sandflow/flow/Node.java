@@ -44,9 +44,9 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Takes the working folder, creates the folders and workspaces, makes every sandbox ready, and starts opening
-     * the store: Camel builds its routes meanwhile (the two take about as long), and the first use of
-     * {@link #store()} waits for it.
+     * Takes the working folder, starts opening the store, then creates the folders and workspaces and makes every
+     * sandbox ready. The store (pool, database, migrations) is the longest step of a start: it goes on while the
+     * rest of the node and Camel's routes are built, and the first use of {@link #store()} waits for it.
      */
     public Node open() throws IOException {
         var sandbox = config.sandbox().sandbox();
@@ -57,6 +57,11 @@ public final class Node implements AutoCloseable {
         }
         // One daemon per working folder: a second one would share this one's node id and run its jobs again
         folderLock = WorkingFolderLock.take(config.folders().workDir());
+        storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
+            Thread t = new Thread(task, "sandflow-store-open");
+            t.setDaemon(true);
+            t.start();
+        });
         try {
             for (Path dir : config.folders().written().values()) {
                 Files.createDirectories(dir);
@@ -74,14 +79,13 @@ public final class Node implements AutoCloseable {
             removeTempFiles(config.folders().outbox());
             removeTempFiles(config.folders().failed());
         } catch (IOException | RuntimeException e) {
-            releaseFolderLock();
+            try {
+                close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
-        storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {
-            Thread t = new Thread(task, "sandflow-store-open");
-            t.setDaemon(true);
-            t.start();
-        });
         return this;
     }
 

@@ -42,11 +42,14 @@ public final class ProcessRunner {
     private static final long GONE_POLL_MILLIS = 10;
     private static final String DEFAULT_EXEC_PATH = "/bin:/usr/bin";
     /**
-     * A run shorter than this counts as "just started" for the group scan, which then reads only pids from the
-     * child's up (see {@link ProcessTree#groupMembers(long, boolean)}): far too short for the pids to wrap
-     * around, long enough to cover the short runs where the scan's cost shows. Longer runs scan every process.
+     * A run shorter than this counts as "just started" for the group and token scans, which then read only pids from
+     * the child's up (see {@link ProcessTree#groupMembers(long, boolean)}). The pid counter comes back round to the
+     * child's pid only after pid_max more processes; at 1,000 a second, several times what a fork-heavy build starts,
+     * that takes pid_max / 1000 seconds (32 s at the smallest default). Runs shorter than that, at least 1 s and
+     * at most 10 min, scan the pids above the child's; longer runs read every process.
      */
-    private static final long SHORT_RUN_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long SHORT_RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(
+            Math.max(1_000, Math.min(TimeUnit.MINUTES.toMillis(10), ProcessTree.pidMax())));
 
     private final Path setsid;
     private final Path killCommand;

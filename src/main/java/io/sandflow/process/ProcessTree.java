@@ -117,12 +117,23 @@ final class ProcessTree {
         return false;
     }
 
+    /** The kernel's highest pid plus one; 32768, the smallest default, when it cannot be read. */
+    static long pidMax() {
+        long max = sysctl(PROC.resolve("sys/kernel/pid_max"));
+        return max > 0 ? max : 32_768;
+    }
+
     /** The last pid the kernel handed out in this pid namespace, or -1 when unknown (then nothing is skipped). */
     static long lastPid() {
+        return sysctl(LAST_PID);
+    }
+
+    /** A number in a sysctl file, or -1 when it cannot be read. */
+    private static long sysctl(Path file) {
         // One read into a buffer: a sysctl file answers a read at an offset past 0 with end of file, so
         // Files.readString (which reads the first byte alone when the size says 0) would see "2" of "24017".
         byte[] buffer = new byte[32];
-        try (java.io.InputStream in = Files.newInputStream(LAST_PID)) {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
             int n = in.read(buffer);
             return n <= 0 ? -1 : Long.parseLong(new String(buffer, 0, n, StandardCharsets.US_ASCII).trim());
         } catch (IOException | RuntimeException e) {
