@@ -43,6 +43,8 @@ public final class Daemon {
 
     public int run() throws Exception {
         RouteFiles routes = RouteFiles.of(config.folders().workDir());
+        // Before anything is taken or created: a route error leaves the working folder as it was
+        routes.check();
         Duration grace = config.shutdownGrace();
         Duration maxWait = config.onceMaxWait();
         if (!config.sandbox().sandbox().isolated()) {
@@ -50,8 +52,6 @@ public final class Daemon {
                     + "this user's rights (sandflow.sandbox.allow-unsandboxed=true)");
         }
         try (Node node = new Node(config).open()) {
-            // Checked while the store opens
-            routes.check();
             SandflowConfiguration camel = new SandflowConfiguration(config, node);
             if (once) {
                 camel.progress().liveBarIfTerminal();
