@@ -3,6 +3,7 @@ package io.sandflow.job;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The one Jackson mapper every part of Sandflow reads and writes JSON with: configured once, thread-safe. */
 public final class Json {
@@ -14,5 +15,14 @@ public final class Json {
     public static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
 
     private Json() {
+    }
+
+    /** Puts {@code value} under {@code key}, or null when it is null or empty: an export's column is never "". */
+    public static void putText(ObjectNode o, String key, String value) {
+        if (value == null || value.isEmpty()) {
+            o.putNull(key);
+        } else {
+            o.put(key, value);
+        }
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -27,6 +28,26 @@ public final class FailureCauses {
     /** One cause: the jobs in {@code state} whose reasons read {@code reason} up to their values. */
     public record Cause(io.sandflow.job.JobState state, String reason, long count, List<String> sampleNames,
                         int variants) {
+    }
+
+    /**
+     * The causes as {@code status} and {@code report} print them, under one heading: a line per cause (jobs, state,
+     * wording), then its sample names. Nothing when there are none.
+     */
+    public static void appendText(StringBuilder out, List<Cause> causes) {
+        if (causes.isEmpty()) {
+            return;
+        }
+        out.append("why jobs failed or wait").append(System.lineSeparator());
+        for (Cause c : causes) {
+            out.append(String.format(Locale.ROOT, "  %6d  %-6s  %s%s%n", c.count(),
+                    c.state().name().toLowerCase(Locale.ROOT), c.reason(),
+                    c.variants() > 1 ? " (and " + (c.variants() - 1) + " like it with other values)" : ""));
+            if (!c.sampleNames().isEmpty()) {
+                out.append("                  ").append(String.join(", ", c.sampleNames()))
+                        .append(c.count() > c.sampleNames().size() ? ", …" : "").append(System.lineSeparator());
+            }
+        }
     }
 
     /** The text a reason is grouped by: its values masked. */

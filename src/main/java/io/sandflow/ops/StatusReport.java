@@ -155,19 +155,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
                     n.host(), n.runningJobs(), Durations.human(Duration.between(n.heartbeatAt(), store.now())),
                     alive(n) ? "" : " (not running)"));
         }
-        List<FailureCauses.Cause> causes = causes();
-        if (!causes.isEmpty()) {
-            out.append("why jobs failed or wait").append(System.lineSeparator());
-            for (FailureCauses.Cause c : causes) {
-                out.append(String.format(Locale.ROOT, "  %6d  %-6s  %s%s%n", c.count(),
-                        c.state().name().toLowerCase(Locale.ROOT), c.reason(),
-                        c.variants() > 1 ? " (and " + (c.variants() - 1) + " like it with other values)" : ""));
-                if (!c.sampleNames().isEmpty()) {
-                    out.append("                  ").append(String.join(", ", c.sampleNames()))
-                            .append(c.count() > c.sampleNames().size() ? ", …" : "").append(System.lineSeparator());
-                }
-            }
-        }
+        FailureCauses.appendText(out, causes());
         out.append(String.format(Locale.ROOT, "(store read in %d ms)%n", took.toMillis()));
         return out.toString();
     }

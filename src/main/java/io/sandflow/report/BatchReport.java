@@ -3,6 +3,7 @@ package io.sandflow.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sandflow.job.Durations;
 import io.sandflow.job.JobState;
 import io.sandflow.ops.FailureCauses;
 import io.sandflow.ops.Money;
@@ -72,24 +73,12 @@ public record BatchReport(StatusReport status, List<JobRecord> jobs, List<Attemp
             out.append("time        no agent has run yet").append(System.lineSeparator());
         } else {
             out.append(String.format(Locale.ROOT, "time        wall %s (first agent run to last) · agent %s over %d "
-                            + "run(s)%n", io.sandflow.job.Durations.human(wallTime()), io.sandflow.job.Durations.human(agentTime()),
+                            + "run(s)%n", Durations.human(wallTime()), Durations.human(agentTime()),
                     attempts.size()));
             out.append(String.format(Locale.ROOT, "throughput  %d job(s) finished · %s/h over the wall time%n",
                     finished(), rate(perHour())));
         }
-        List<FailureCauses.Cause> causes = s.causes();
-        if (!causes.isEmpty()) {
-            out.append("why jobs failed or wait").append(System.lineSeparator());
-            for (FailureCauses.Cause c : causes) {
-                out.append(String.format(Locale.ROOT, "  %6d  %-6s  %s%s%n", c.count(),
-                        c.state().name().toLowerCase(Locale.ROOT), c.reason(),
-                        c.variants() > 1 ? " (and " + (c.variants() - 1) + " like it with other values)" : ""));
-                if (!c.sampleNames().isEmpty()) {
-                    out.append("                  ").append(String.join(", ", c.sampleNames()))
-                            .append(c.count() > c.sampleNames().size() ? ", …" : "").append(System.lineSeparator());
-                }
-            }
-        }
+        FailureCauses.appendText(out, s.causes());
         if (histogram != null) {
             out.append(String.format(Locale.ROOT, "%s over %d result(s)%n", histogram.pointer(), histogram.total()));
             out.append(histogram.text());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sandflow.job.FailureClass;
+import io.sandflow.job.Json;
 import io.sandflow.store.JobRecord;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -105,8 +106,8 @@ public final class Export {
         ObjectNode o = JSON.createObjectNode();
         o.put("file", j.name());
         o.put("state", state(j));
-        putText(o, "class", failureClass(j));
-        putText(o, "reason", reason(j));
+        Json.putText(o, "class", failureClass(j));
+        Json.putText(o, "reason", reason(j));
         o.put("attempts", j.attempts());
         o.put("cost_usd", j.costUsd() == null ? BigDecimal.ZERO : j.costUsd().stripTrailingZeros());
         o.put("tokens_in", j.inputTokens());
@@ -116,9 +117,9 @@ public final class Export {
         } else {
             o.put("duration_s", BigDecimal.valueOf(j.durationMs(), 3).stripTrailingZeros());
         }
-        putText(o, "node", j.owner() == null ? "" : j.owner());
-        putText(o, "finished_at", j.finishedAt() == null ? "" : j.finishedAt().toString());
-        putText(o, "result_file", row.hasResult() ? j.outputName() : "");
+        Json.putText(o, "node", j.owner() == null ? "" : j.owner());
+        Json.putText(o, "finished_at", j.finishedAt() == null ? "" : j.finishedAt().toString());
+        Json.putText(o, "result_file", row.hasResult() ? j.outputName() : "");
         for (ResultField f : fields) {
             JsonNode v = f.valueIn(row.result());
             if (v.isMissingNode()) {
@@ -128,14 +129,6 @@ public final class Export {
             }
         }
         return o;
-    }
-
-    private static void putText(ObjectNode o, String key, String value) {
-        if (value == null || value.isEmpty()) {
-            o.putNull(key);
-        } else {
-            o.put(key, value);
-        }
     }
 
     static String state(JobRecord j) {

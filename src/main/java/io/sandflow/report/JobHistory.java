@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sandflow.job.Json;
 import io.sandflow.ops.Money;
 import io.sandflow.ops.StatusReport;
 import io.sandflow.store.AttemptRecord;
@@ -90,24 +91,24 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
         o.put("file", j.name());
         o.put("sha256", j.sha256());
         o.put("state", Export.state(j));
-        putText(o, "class", Export.failureClass(j));
-        putText(o, "reason", Export.reason(j));
-        putText(o, "lastError", j.state() == io.sandflow.job.JobState.DONE ? null : j.lastError());
+        Json.putText(o, "class", Export.failureClass(j));
+        Json.putText(o, "reason", Export.reason(j));
+        Json.putText(o, "lastError", j.state() == io.sandflow.job.JobState.DONE ? null : j.lastError());
         o.put("attempts", j.attempts());
         o.put("costUsd", j.costUsd());
         o.put("tokensIn", j.inputTokens());
         o.put("tokensOut", j.outputTokens());
-        putText(o, "createdAt", j.createdAt() == null ? null : j.createdAt().toString());
-        putText(o, "startedAt", j.startedAt() == null ? null : j.startedAt().toString());
-        putText(o, "finishedAt", j.finishedAt() == null ? null : j.finishedAt().toString());
+        Json.putText(o, "createdAt", j.createdAt() == null ? null : j.createdAt().toString());
+        Json.putText(o, "startedAt", j.startedAt() == null ? null : j.startedAt().toString());
+        Json.putText(o, "finishedAt", j.finishedAt() == null ? null : j.finishedAt().toString());
         if (j.durationMs() == null) {
             o.putNull("durationSeconds");
         } else {
             o.put("durationSeconds", j.durationMs() / 1000.0);
         }
-        putText(o, "node", j.owner());
-        putText(o, "resultFile", resultFile);
-        putText(o, "reportFile", reportFile);
+        Json.putText(o, "node", j.owner());
+        Json.putText(o, "resultFile", resultFile);
+        Json.putText(o, "reportFile", reportFile);
         ArrayNode runs = o.putArray("runs");
         for (AttemptRecord a : attempts) {
             ObjectNode r = runs.addObject();
@@ -121,23 +122,15 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
                 r.put("exitCode", a.exitCode());
             }
             r.put("timedOut", a.timedOut());
-            putText(r, "class", a.failureClass() == null ? null : a.failureClass().label());
-            putText(r, "reason", a.reason());
+            Json.putText(r, "class", a.failureClass() == null ? null : a.failureClass().label());
+            Json.putText(r, "reason", a.reason());
             r.put("costUsd", a.costUsd());
             r.put("tokensIn", a.inputTokens());
             r.put("tokensOut", a.outputTokens());
-            putText(r, "node", a.node());
-            putText(r, "sandbox", a.sandbox());
+            Json.putText(r, "node", a.node());
+            Json.putText(r, "sandbox", a.sandbox());
         }
         return o;
-    }
-
-    private static void putText(ObjectNode o, String key, String value) {
-        if (value == null || value.isEmpty()) {
-            o.putNull(key);
-        } else {
-            o.put(key, value);
-        }
     }
 
     public String jsonText() {
