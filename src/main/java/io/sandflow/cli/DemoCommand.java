@@ -42,7 +42,21 @@ public final class DemoCommand {
         System.out.println("Demo: " + EXAMPLES.size() + " example inputs in " + inbox + "; results go to "
                 + demo.resolve("outbox"));
         Settings loaded = Settings.load(demo, null, List.of("demo"), settings(overrides, demoAgent()));
-        return new Daemon(SandflowConfig.of(loaded), true).run();
+        int code = new Daemon(SandflowConfig.of(loaded), true).run();
+        Path here = Path.of("").toAbsolutePath();
+        Path shown = demo.toAbsolutePath().normalize();
+        System.out.println(nextSteps(shown.startsWith(here) ? here.relativize(shown) : shown));
+        return code;
+    }
+
+    /** What to look at once the demo ran: its batch through the demo profile, which names the assessment's fields. */
+    static String nextSteps(Path demo) {
+        String folder = demo.toString().contains(" ") ? "'" + demo + "'" : demo.toString();
+        String on = "bin/sandflow -C " + folder + " --profile demo ";
+        return String.join(System.lineSeparator(), "See the batch:",
+                "  " + on + "report                  # counts, time, spend, and the grades as a histogram",
+                "  " + on + "export --format csv     # a row per input: score, grade, name",
+                "  " + on + "show '" + EXAMPLES.get(2) + "'");
     }
 
     /**
