@@ -1,19 +1,17 @@
 package io.sandflow.cli;
 
+import io.sandflow.flow.Stderr;
 import io.sandflow.flow.Workdir;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -32,25 +30,17 @@ class ConfigErrorsTest {
     @TempDir
     Path dir;
     Workdir work;
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream originalErr;
+    @RegisterExtension
+    final Stderr err = new Stderr();
 
     @BeforeEach
     void setUp() throws IOException {
         work = new Workdir(dir);
         work.set("sandflow.once.max-wait", "5s");
-        originalErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreErr() {
-        System.setErr(originalErr);
-        System.out.println("stderr: " + stderr());
     }
 
     private String stderr() {
-        return err.toString(StandardCharsets.UTF_8);
+        return err.text();
     }
 
     /** The sandflow: line the command ended with. */

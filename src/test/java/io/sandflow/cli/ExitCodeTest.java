@@ -1,13 +1,10 @@
 package io.sandflow.cli;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.sandflow.flow.Stderr;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,27 +17,15 @@ class ExitCodeTest {
 
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream originalErr;
-
-    @BeforeEach
-    void captureErr() {
-        originalErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreErr() {
-        System.setErr(originalErr);
-        System.out.println("stderr: " + err.toString(StandardCharsets.UTF_8));
-    }
+    @RegisterExtension
+    final Stderr err = new Stderr();
 
     @Test
     void anUnknownSettingIsAConfigurationError() {
         int code = Sandflow.execute("-C", dir.toString(), "-Dsandflow.no-such-setting=1", "run", "--once");
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown setting sandflow.no-such-setting");
+        assertThat(err.text()).contains("unknown setting sandflow.no-such-setting");
         assertThat(dir.resolve("inbox")).doesNotExist();
         assertThat(dir.resolve("data")).doesNotExist();
     }
@@ -50,7 +35,7 @@ class ExitCodeTest {
         int code = Sandflow.execute("-C", dir.toString(), "-Dsandflow.workers=0", "run", "--once");
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("sandflow.workers");
+        assertThat(err.text()).contains("sandflow.workers");
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
@@ -63,7 +48,7 @@ class ExitCodeTest {
                 "-Dsandflow.sandbox.allow-unsandboxed=true", "-Dsandflow.agent.command=/bin/cat",
                 "-Dsandflow.store.url=jdbc:postgresql://127.0.0.1:9/sandflow?connectTimeout=5", "run", "--once");
 
-        String stderr = err.toString(StandardCharsets.UTF_8);
+        String stderr = err.text();
         assertThat(code).isEqualTo(2);
         assertThat(stderr).contains("sandflow.store.url='jdbc:postgresql://127.0.0.1:9/sandflow")
                 .contains("could not be opened").doesNotContain("\tat ");

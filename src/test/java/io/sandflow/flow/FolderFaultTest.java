@@ -10,10 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +38,6 @@ class FolderFaultTest {
     private Workdir work;
     private Process daemon;
     private int httpPort;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeAll
     static void nonRootUser() {
@@ -68,7 +63,7 @@ class FolderFaultTest {
 
     private void setUp() throws Exception {
         Assumptions.assumeTrue(user.available(), () -> "skipped: " + user.unavailable());
-        httpPort = freePort();
+        httpPort = LocalHttp.freePort();
         work = new Workdir(dir.resolve("work"));
         work.set("sandflow.http.port", Integer.toString(httpPort)).set("sandflow.once.max-wait", "2m")
                 .set("sandflow.intake.recheck", "200ms");
@@ -94,7 +89,7 @@ class FolderFaultTest {
     private void awaitNotReadyFor(Path folder) {
         await().atMost(Duration.ofMinutes(1)).ignoreExceptionsInstanceOf(java.net.ConnectException.class)
                 .untilAsserted(() -> {
-                    HttpResponse<String> ready = get("/observe/health/ready");
+                    HttpResponse<String> ready = LocalHttp.get(httpPort, "/observe/health/ready");
                     assertThat(ready.statusCode()).isEqualTo(503);
                     assertThat(ready.body().replace("\\", "")).contains("cannot write to " + folder);
                 });
@@ -204,18 +199,6 @@ class FolderFaultTest {
         String url = "jdbc:h2:" + work.root.resolve("data/sandflow") + ";AUTO_SERVER=TRUE";
         try (io.sandflow.store.JobStore store = io.sandflow.store.JobStore.open(url, null, null)) {
             return store.findByName(name).stream().map(JobRecord::state).findFirst().orElse(null);
-        }
-    }
-
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                .timeout(Duration.ofSeconds(15)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

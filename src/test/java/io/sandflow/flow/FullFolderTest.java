@@ -5,11 +5,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,14 +24,13 @@ class FullFolderTest {
 
     @TempDir
     Path dir;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void aFullOutboxHoldsTheQueueAndTheBatchResumesOnceSpaceIsFreed() throws Exception {
         Workdir work = new Workdir(dir.resolve("work"));
         try (FullDisk outbox = FullDisk.at(work.outbox(), "32m")) {
             Assumptions.assumeTrue(outbox instanceof FullDisk.Tmpfs, "skipped: this machine cannot mount a tmpfs");
-            int port = freePort();
+            int port = LocalHttp.freePort();
             work.set("sandflow.http.port", Integer.toString(port)).set("sandflow.once.max-wait", "2m")
                     .set("sandflow.intake.recheck", "200ms");
             for (String name : List.of("a.json", "b.json")) {
@@ -47,7 +41,7 @@ class FullFolderTest {
 
             await().atMost(Duration.ofMinutes(1)).ignoreExceptionsInstanceOf(java.net.ConnectException.class)
                     .untilAsserted(() -> {
-                        HttpResponse<String> ready = get(port, "/observe/health/ready");
+                        HttpResponse<String> ready = LocalHttp.get(port, "/observe/health/ready");
                         assertThat(ready.statusCode()).isEqualTo(503);
                         assertThat(ready.body().replace("\\", "")).contains("cannot write to " + work.outbox())
                                 .contains("full");
@@ -62,18 +56,6 @@ class FullFolderTest {
             assertThat(work.names(work.outbox())).containsExactly("a.result.json", "b.result.json");
             assertThat(work.names(work.failed())).isEmpty();
             assertThat(work.names(work.archive())).containsExactly("a.json", "b.json");
-        }
-    }
-
-    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(15)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -3,6 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.cli.DoctorCommand;
 import io.sandflow.cli.Sandflow;
 import io.sandflow.config.Settings;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
@@ -13,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,8 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,25 +40,13 @@ class HttpBindingTest {
 
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream originalErr;
-
-    @BeforeEach
-    void captureErr() {
-        originalErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreErr() {
-        System.setErr(originalErr);
-        System.out.println("stderr: " + err.toString(StandardCharsets.UTF_8));
-    }
+    @RegisterExtension
+    final Stderr err = new Stderr();
 
     @Test
     void theServerListensOnLoopbackOnlyByDefault() throws Exception {
         assumeThat(Path.of("/proc/net/tcp")).exists();
-        int port = freePort();
+        int port = LocalHttp.freePort();
         Workdir work = new Workdir(dir).set("sandflow.http.port", Integer.toString(port))
                 .set("sandflow.agent.env.STANDIN_DELAY", "4");
         work.ask("slow.json", "slow");
@@ -111,7 +97,7 @@ class HttpBindingTest {
     }
 
     private List<String> stderrLines() {
-        return err.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+        return err.text().lines().filter(l -> !l.isBlank()).toList();
     }
 
     /** The addresses a socket listens on at {@code port}, from /proc/net/tcp and tcp6 (little-endian hex words). */
@@ -137,12 +123,5 @@ class HttpBindingTest {
             }
         }
         return found;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return s.getLocalPort();
-        }
     }
 }

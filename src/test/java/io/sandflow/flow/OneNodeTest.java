@@ -1,9 +1,10 @@
 package io.sandflow.flow;
 
 import io.sandflow.cli.Sandflow;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -27,6 +28,9 @@ import static org.awaitility.Awaitility.await;
  */
 @Tag("process")
 class OneNodeTest {
+
+    @RegisterExtension
+    final Stderr err = new Stderr();
 
     @TempDir
     Path dir;
@@ -84,20 +88,10 @@ class OneNodeTest {
         assertThat(one.runOnce()).isZero();
         assertThat(one.names(one.outbox())).containsExactly("a.result.json", "b.result.json");
 
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream originalErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = two.runOnce();
-        } finally {
-            System.setErr(originalErr);
-        }
+        int code = two.runOnce();
 
         assertThat(code).isEqualTo(2);
-        String said = err.toString(StandardCharsets.UTF_8);
-        System.out.println(said);
-        assertThat(said).contains("sandflow.store.url=").contains("serves another inbox")
+        assertThat(err.text()).contains("sandflow.store.url=").contains("serves another inbox")
                 .contains("sandflow.inbox=" + two.inbox()).doesNotContain("\tat ");
         assertThat(two.names(two.inbox())).as("left alone").containsExactly("a.json", "b.json");
         assertThat(two.names(two.archive())).isEmpty();
@@ -113,18 +107,10 @@ class OneNodeTest {
             store.heartbeat("worker-a", "another-host", 1);
         }
 
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream originalErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = work.runOnce();
-        } finally {
-            System.setErr(originalErr);
-        }
+        int code = work.runOnce();
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8))
+        assertThat(err.text())
                 .contains("sandflow.node.id=worker-a is in use by a node on host another-host");
         assertThat(work.names(work.inbox())).containsExactly("a.json");
         assertThat(DaemonProcess.callCount(work)).isZero();

@@ -7,11 +7,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,13 +30,12 @@ class StoreDiskFullTest {
 
     @TempDir
     Path dir;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void aFullDiskHoldsTheBatchAndEveryInputFinishesOnceSpaceIsFreed() throws Exception {
         try (FullDisk disk = FullDisk.at(dir.resolve("disk"), "8m")) {
             System.out.println("full disk by " + disk.kind());
-            int httpPort = freePort();
+            int httpPort = LocalHttp.freePort();
             Workdir work = new Workdir(dir.resolve("work"));
             work.set("sandflow.store.url", disk.url()).set("sandflow.workers", Integer.toString(WORKERS))
                     .set("sandflow.agent.env.STANDIN_DELAY", "0.3").set("sandflow.http.port", Integer.toString(httpPort))
@@ -56,7 +50,7 @@ class StoreDiskFullTest {
             long callsWhenFull = DaemonProcess.callCount(work);
 
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                HttpResponse<String> ready = get(httpPort, "/observe/health/ready");
+                HttpResponse<String> ready = LocalHttp.get(httpPort, "/observe/health/ready");
                 assertThat(ready.statusCode()).isEqualTo(503);
                 assertThat(ready.body()).contains("job store");
             });
@@ -83,18 +77,6 @@ class StoreDiskFullTest {
                             .isEqualTo(JobState.DONE);
                 }
             }
-        }
-    }
-
-    private HttpResponse<String> get(int httpPort, String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                .timeout(Duration.ofSeconds(15)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -10,12 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +36,6 @@ class StoreOutageTest {
     Path dir;
     private EmbeddedPostgres postgres;
     private int port;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void stopPostgres() throws IOException {
@@ -84,7 +78,7 @@ class StoreOutageTest {
     @Test
     void aStoppedStoreHoldsTheBatchAndEveryInputFinishesOnceItIsBack() throws Exception {
         startPostgres();
-        int httpPort = freePort();
+        int httpPort = LocalHttp.freePort();
         Workdir work = work(dir.resolve("work"), httpPort).set("sandflow.once.max-wait", "3m");
         CompletableFuture<Integer> run = CompletableFuture.supplyAsync(work::runOnce);
 
@@ -93,7 +87,7 @@ class StoreOutageTest {
         long callsAtStop = DaemonProcess.callCount(work);
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            HttpResponse<String> ready = get(httpPort, "/observe/health/ready");
+            HttpResponse<String> ready = LocalHttp.get(httpPort, "/observe/health/ready");
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.body()).contains("job store");
         });
@@ -148,18 +142,6 @@ class StoreOutageTest {
                 assertThat(store.findByName(name)).as(name).singleElement().extracting(JobRecord::state)
                         .isEqualTo(JobState.DONE);
             }
-        }
-    }
-
-    private HttpResponse<String> get(int httpPort, String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                .timeout(Duration.ofSeconds(15)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.sandflow.observe;
 
+import io.sandflow.flow.LocalHttp;
 import io.sandflow.flow.Workdir;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -8,9 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +38,6 @@ class ObserveHttpTest {
 
     @TempDir
     Path dir;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private CompletableFuture<Integer> daemon;
     private Workdir work;
 
@@ -58,7 +55,7 @@ class ObserveHttpTest {
 
     @Test
     void metricsCountTheRunAndReadinessFollowsTheOutbox() throws Exception {
-        int port = freePort();
+        int port = LocalHttp.freePort();
         work = new Workdir(dir).set("sandflow.http.port", Integer.toString(port))
                 .set("sandflow.workers", "1").set("sandflow.once.max-wait", "2m")
                 .set("sandflow.breaker.open-for", "2m").set("sandflow.observe.refresh", "200ms")
@@ -74,7 +71,7 @@ class ObserveHttpTest {
         // The port opens a moment after the run starts
         await().atMost(Duration.ofSeconds(20)).ignoreExceptionsInstanceOf(java.net.ConnectException.class)
                 .untilAsserted(() -> {
-            String metrics = get(port, "/observe/metrics").body();
+            String metrics = LocalHttp.get(port, "/observe/metrics").body();
             assertThat(sample(metrics, "sandflow_jobs_total", "outcome", "ok", "class", "none")).hasValue(2);
             assertThat(sample(metrics, "sandflow_jobs_total", "outcome", "failed", "class", "permanent")).hasValue(1);
             assertThat(sample(metrics, "sandflow_attempt_duration_seconds_count", "result", "exit0")).hasValue(2);
@@ -89,28 +86,28 @@ class ObserveHttpTest {
         });
 
         // The open breaker is a detail of readiness, not a reason to be down
-        HttpResponse<String> ready = get(port, "/observe/health/ready?data=true");
+        HttpResponse<String> ready = LocalHttp.get(port, "/observe/health/ready?data=true");
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(ready.body()).contains("\"breaker\":\"OPEN\"");
-        assertThat(get(port, "/observe/health/live").statusCode()).isEqualTo(200);
+        assertThat(LocalHttp.get(port, "/observe/health/live").statusCode()).isEqualTo(200);
 
         Files.setPosixFilePermissions(work.outbox(), PosixFilePermissions.fromString("r-xr-xr-x"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            HttpResponse<String> notReady = get(port, "/observe/health/ready");
+            HttpResponse<String> notReady = LocalHttp.get(port, "/observe/health/ready");
             assertThat(notReady.statusCode()).isEqualTo(503);
             // Camel's JSON escapes slashes
             assertThat(notReady.body().replace("\\", "")).contains("cannot write to " + work.outbox());
         });
-        assertThat(get(port, "/observe/health/live").statusCode()).as("not ready is not dead").isEqualTo(200);
+        assertThat(LocalHttp.get(port, "/observe/health/live").statusCode()).as("not ready is not dead").isEqualTo(200);
 
         Files.setPosixFilePermissions(work.outbox(), PosixFilePermissions.fromString("rwxr-xr-x"));
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> assertThat(get(port, "/observe/health/ready").statusCode()).isEqualTo(200));
+                .untilAsserted(() -> assertThat(LocalHttp.get(port, "/observe/health/ready").statusCode()).isEqualTo(200));
     }
 
     @Test
     void nothingListensWhenThePortIsZero() throws Exception {
-        int port = freePort();
+        int port = LocalHttp.freePort();
         work = new Workdir(dir).set("sandflow.http.port", "0");
         work.ask("a.json", "success");
 
@@ -120,12 +117,6 @@ class ObserveHttpTest {
             assertThat(probe.isBound()).as("port %d was left free", port).isTrue();
         }
         work = null;
-    }
-
-    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(5)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     /** The value of the one sample of {@code name} carrying these label pairs (others may be present). */
@@ -152,11 +143,5 @@ class ObserveHttpTest {
             }
         }
         return found.size() == 1 ? OptionalDouble.of(found.get(0)) : OptionalDouble.empty();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
