@@ -19,6 +19,7 @@ import io.sandflow.job.JobRetryException;
 import io.sandflow.process.ProcessOutcome;
 import io.sandflow.process.ProcessSpec;
 import io.sandflow.result.ResultExtractor;
+import io.sandflow.store.StoreException;
 import io.sandflow.store.AttemptOutcome;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -214,6 +215,10 @@ public final class AttemptSteps {
      */
     public void judge(@ExchangeProperty(Job.PROPERTY) Job job, @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
                       @Body Object candidate) {
+        if (caught instanceof StoreException || caught instanceof FolderFault) {
+            // Sandflow's own store or folders failed, not the attempt: the route's fault handling keeps the job waiting
+            throw (RuntimeException) caught;
+        }
         if (caught instanceof CallNotPermittedException) {
             // No agent ran: the attempt number goes back for the job's next run
             job.attemptOpen = false;

@@ -66,6 +66,7 @@ class JobRoutesTest {
     private final Workdir work;
     private final SandflowConfig config;
     private final Node node;
+    private final SandflowConfiguration camel;
 
     @BeanInject
     CamelContext context;
@@ -90,11 +91,12 @@ class JobRoutesTest {
                 .set("sandflow.retry.backoff.max", "1s").set("sandflow.retry.backoff.jitter", "0");
         config = SandflowConfig.of(Settings.of(work.root, work.settings));
         node = new Node(config).open();
+        camel = new SandflowConfiguration(config, node);
     }
 
     @Configure
     protected void configure(MainConfigurationProperties configuration) {
-        configuration.addConfiguration(new SandflowConfiguration(config, node));
+        configuration.addConfiguration(camel);
         configuration.withRoutesIncludePattern("file:routes/*.camel.yaml");
     }
 
@@ -188,6 +190,30 @@ class JobRoutesTest {
         assertThat(work.failed().resolve("lost.json")).doesNotExist();
     }
 
+    /**
+     * The store fails just as a valid result's attempt is recorded: that is Sandflow's fault, not the agent's. The job
+     * waits in the inbox with intake held for the store; it is not judged as a failed agent run, which would spend a
+     * retry and, on the last one, move the input to failed/.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE - 1)
+    void aStoreFaultAfterAValidAnswerIsTheStoresNotTheAttempts() throws Exception {
+        script("blip.json", answer(String.format(OK, "blip.json"), 0, () -> sql(
+                "ALTER TABLE sandflow_attempts RENAME TO sandflow_attempts_away")), ok("blip.json"));
+        try {
+            run("blip.json");
+
+            assertThat(camel.gate().holds()).extracting(IntakeGate.Hold::cause).contains("store");
+            assertThat(row("blip.json").lastError()).as("no failed attempt recorded").isNull();
+            assertThat(work.inbox().resolve("blip.json")).exists();
+            assertThat(work.failed().resolve("blip.json")).doesNotExist();
+        } finally {
+            sql("ALTER TABLE sandflow_attempts_away RENAME TO sandflow_attempts");
+        }
+        await("intake resumes once the store works").atMost(Duration.ofSeconds(20))
+                .until(() -> camel.gate().holds().stream().noneMatch(h -> h.cause().equals("store")));
+    }
+
     @Test
     void theSameContentAgainIsADuplicateAndIsArchivedWithoutRunning() throws IOException {
         script("twice.json", ok("twice.json"));
@@ -246,11 +272,14 @@ class JobRoutesTest {
 
     /** Another claim of the job, as a node that took it over would make it. */
     private void bumpFence(String name) {
+        assertThat(sql("UPDATE sandflow_jobs SET fence_token = fence_token + 1 WHERE name = '" + name + "'"))
+                .isEqualTo(1);
+    }
+
+    private int sql(String statement) {
         try (Connection c = DriverManager.getConnection(config.store().url());
-             PreparedStatement s = c.prepareStatement(
-                     "UPDATE sandflow_jobs SET fence_token = fence_token + 1 WHERE name = ?")) {
-            s.setString(1, name);
-            assertThat(s.executeUpdate()).isEqualTo(1);
+             PreparedStatement s = c.prepareStatement(statement)) {
+            return s.executeUpdate();
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
