@@ -450,7 +450,10 @@ public final class ProcessRunner {
         }
     }
 
-    /** Mirrors execvp(3): a name with a slash is a path (relative to the working dir), otherwise PATH is searched. */
+    /**
+     * Like execvp(3): a name with a slash is a path (relative to the working dir), otherwise the absolute entries of
+     * PATH are searched.
+     */
     static Path resolveExecutable(String executable, String pathVariable, Path workingDir) throws IOException {
         Path base = (workingDir == null ? Path.of("") : workingDir).toAbsolutePath();
         try {
@@ -464,7 +467,12 @@ public final class ProcessRunner {
             }
             String search = pathVariable == null ? DEFAULT_EXEC_PATH : pathVariable;
             for (String dir : search.split(File.pathSeparator, -1)) {
-                Path candidate = base.resolve(dir.isEmpty() ? "." : dir).resolve(executable);
+                // Not execvp here: an empty or relative entry would search the working folder, which is the agent's
+                // workspace, so a program it planted there would run on the host at the next attempt
+                if (dir.isEmpty() || !Path.of(dir).isAbsolute()) {
+                    continue;
+                }
+                Path candidate = Path.of(dir).resolve(executable);
                 if (isExecutableFile(candidate)) {
                     return candidate;
                 }

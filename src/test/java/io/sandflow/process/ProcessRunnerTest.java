@@ -441,4 +441,24 @@ class ProcessRunnerTest {
             return !Files.isDirectory(Path.of("/proc"));
         }
     }
+
+    /**
+     * The working folder is the agent's workspace, which it writes: an empty or relative PATH entry (a trailing
+     * colon is enough) would let a program it planted there run on the host as the next attempt's agent or sandbox.
+     */
+    @Test
+    void aProgramInTheWorkingFolderIsNotFoundThroughAnEmptyOrRelativePathEntry() throws IOException {
+        Path workspace = Files.createDirectories(dir.resolve("workspace"));
+        Path planted = workspace.resolve("planted-agent");
+        Files.writeString(planted, "#!/bin/sh\necho planted\n");
+        Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(workspace.resolve("bin"));
+        Files.copy(planted, workspace.resolve("bin/planted-agent"));
+
+        for (String path : List.of("/usr/bin:", ":/usr/bin", "/usr/bin::/bin", "bin:/usr/bin", ".")) {
+            assertThatThrownBy(() -> ProcessRunner.resolveExecutable("planted-agent", path, workspace)).as(path)
+                    .isInstanceOf(IOException.class).hasMessageContaining("not found on PATH");
+        }
+        assertThat(ProcessRunner.resolveExecutable("planted-agent", workspace.toString(), workspace)).isEqualTo(planted);
+    }
 }
