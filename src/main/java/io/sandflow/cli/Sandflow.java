@@ -41,13 +41,23 @@ public final class Sandflow {
             description = "A properties file read after application.properties.")
     Path config;
 
-    @Option(names = "--profile", scope = CommandLine.ScopeType.INHERIT,
-            description = "Also read application-NAME.properties (repeatable).")
-    List<String> profiles = new ArrayList<>();
+    /** Profiles and -D settings given before and after the command add up (see {@link #profile}, {@link #define}). */
+    final List<String> profiles = new ArrayList<>();
+    final Map<String, String> overrides = new LinkedHashMap<>();
 
-    @Option(names = "-D", scope = CommandLine.ScopeType.INHERIT, mapFallbackValue = "",
+    // Setters, not fields: picocli gives an inherited multi-value option a new collection where the command names it
+    // again, which dropped every -D and --profile given before the command
+    @Option(names = "--profile", scope = CommandLine.ScopeType.INHERIT, paramLabel = "NAME",
+            description = "Also read application-NAME.properties (repeatable).")
+    void profile(List<String> names) {
+        names.stream().filter(n -> !profiles.contains(n)).forEach(profiles::add);
+    }
+
+    @Option(names = "-D", scope = CommandLine.ScopeType.INHERIT, mapFallbackValue = "", paramLabel = "KEY=VALUE",
             description = "Set one setting, e.g. -Dsandflow.workers=4.")
-    Map<String, String> overrides = new LinkedHashMap<>();
+    void define(Map<String, String> settings) {
+        overrides.putAll(settings);
+    }
 
     /** The logging settings applied by {@link #settings()}, undone when the command ends. */
     private Logging.Applied logging;

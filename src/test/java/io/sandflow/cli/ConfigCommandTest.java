@@ -42,6 +42,22 @@ class ConfigCommandTest {
         assertThat(text.lines().filter(l -> l.startsWith("sandflow."))).hasSizeGreaterThan(60);
     }
 
+    /** Options before and after the command add up: picocli would otherwise reset an inherited map or list. */
+    @Test
+    void settingsAndProfilesGivenBeforeAndAfterTheCommandAddUp() {
+        StringWriter out = new StringWriter();
+
+        int code = Sandflow.execute(new PrintWriter(out), "-C", dir.toString(), "-Dsandflow.workers=3",
+                "--profile", "masader", "config", "-Dsandflow.intake.batch=7", "--profile", "demo");
+
+        String text = out.toString();
+        assertThat(code).isZero();
+        assertThat(line(text, "sandflow.workers")).contains("= 3").endsWith("(-D on the command line)");
+        assertThat(line(text, "sandflow.intake.batch")).contains("= 7").endsWith("(-D on the command line)");
+        assertThat(line(text, "sandflow.result.name")).as("masader's").contains("{base}_assessment.json");
+        assertThat(line(text, "sandflow.export.fields")).as("demo's, read last").endsWith("(the built-in profile demo)");
+    }
+
     private static String line(String text, String key) {
         return text.lines().filter(l -> l.startsWith(key + " ")).findFirst().orElseThrow(() ->
                 new AssertionError(key + " not in:\n" + text));
