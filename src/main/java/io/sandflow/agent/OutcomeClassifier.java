@@ -141,6 +141,9 @@ public final class OutcomeClassifier {
                 + (quoted.isEmpty() ? " without saying why" : quoted) + ".");
     }
 
+    /** The longest an agent's reset time can hold intake before a probe. */
+    private static final Duration MAX_RESET_WAIT = Duration.ofDays(1);
+
     /**
      * The next moment the text's reset time ("resets 3:45pm", "resets at 15:45", "resets 3pm (Europe/Paris)")
      * occurs after now, or null when the text names none or names an impossible one.
@@ -151,8 +154,11 @@ public final class OutcomeClassifier {
         }
         Matcher epoch = RESET_EPOCH.matcher(text);
         if (epoch.find()) {
+            Instant now = clock.instant();
             Instant at = Instant.ofEpochSecond(Long.parseLong(epoch.group(1)));
-            return at.isAfter(clock.instant()) ? at : null;
+            // The agent's text decides how long intake waits: further than a day, it waits a day and probes again
+            Instant latest = now.plus(MAX_RESET_WAIT);
+            return !at.isAfter(now) ? null : at.isAfter(latest) ? latest : at;
         }
         Matcher m = RESET_CLOCK.matcher(text);
         if (!m.find()) {

@@ -260,6 +260,19 @@ class OutcomeClassifierTest {
                 .isEqualTo(Instant.ofEpochSecond(1773162000L));
     }
 
+    /**
+     * The agent's text is the agent's: a reset time far away would hold the breaker open, and all intake, for as
+     * long as it says. It is capped at a day from now (one probe a day then).
+     */
+    @Test
+    void aResetTimeFurtherThanADayAwayIsCappedAtADay() {
+        assertThat(classifier.resetTime("Claude AI usage limit reached|99999999999"))
+                .isEqualTo(CLOCK.instant().plus(Duration.ofDays(1)));
+        assertThat(classifier.classify(1, false, EnvelopeParser.parse("{\"type\":\"result\",\"is_error\":true,"
+                + "\"result\":\"Claude AI usage limit reached|99999999999\"}")).retryNotBefore())
+                .isEqualTo(CLOCK.instant().plus(Duration.ofDays(1)));
+    }
+
     /** Whose fault each outcome is: the breaker counts only the service's failures. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
