@@ -17,6 +17,8 @@ public final class EnvelopeParser {
     private static final int SNIPPET = 200;
     /** Bounds the work on a huge noisy output; the envelope is printed last, so it is among the last candidates. */
     private static final int MAX_CANDIDATES = 500;
+    /** How many times the output's length the line-by-line search may parse in all. */
+    private static final int READ_BUDGET = 4;
 
     private EnvelopeParser() {
     }
@@ -55,9 +57,15 @@ public final class EnvelopeParser {
 
     /** The envelope in the output as a whole, else the last one among its lines; null when there is none. */
     private static Envelope find(String text) {
+        return find(text, new long[1]);
+    }
+
+    /** As {@link #find(String)}, adding to {@code read[0]} the characters parsed along the way. */
+    static Envelope find(String text, long[] read) {
         JsonNode whole = readWhole(text);
+        read[0] += text.length();
         Envelope found = whole == null ? null : fromNode(whole);
-        return found != null ? found : lastEnvelopeAmongLines(text);
+        return found != null ? found : lastEnvelopeAmongLines(text, read);
     }
 
     private static JsonNode readWhole(String text) {
@@ -70,9 +78,11 @@ public final class EnvelopeParser {
 
     /**
      * Log noise before (or after) the JSON: try each line that starts with '{' or '[', from the last one back,
-     * reading one JSON value from there; the first that holds a result envelope wins.
+     * reading one JSON value from there; the first that holds a result envelope wins. A try reads up to the end of
+     * its value, which may be the end of the output: the tries together read at most {@value #READ_BUDGET} times the
+     * output, or lines of '[' before megabytes of "1,1,…" would cost minutes of the host's CPU per attempt.
      */
-    private static Envelope lastEnvelopeAmongLines(String text) {
+    private static Envelope lastEnvelopeAmongLines(String text, long[] read) {
         List<Integer> starts = new ArrayList<>();
         int lineStart = 0;
         while (lineStart < text.length()) {
@@ -90,10 +100,11 @@ public final class EnvelopeParser {
             lineStart = nl + 1;
         }
         char[] chars = text.toCharArray();
+        long budget = read[0] + (long) READ_BUDGET * chars.length;
         int tried = 0;
-        for (int k = starts.size() - 1; k >= 0 && tried < MAX_CANDIDATES; k--, tried++) {
+        for (int k = starts.size() - 1; k >= 0 && tried < MAX_CANDIDATES && read[0] < budget; k--, tried++) {
             int from = starts.get(k);
-            JsonNode node = readOneValue(chars, from, chars.length - from);
+            JsonNode node = readOneValue(chars, from, chars.length - from, read);
             Envelope env = node == null ? null : fromNode(node);
             if (env != null) {
                 return env;
@@ -102,11 +113,23 @@ public final class EnvelopeParser {
         return null;
     }
 
-    private static JsonNode readOneValue(char[] text, int offset, int length) {
-        try (JsonParser parser = Json.MAPPER.getFactory().createParser(text, offset, length)) {
+    /** One JSON value from {@code offset}, or null; adds the characters the parser went through to {@code read[0]}. */
+    private static JsonNode readOneValue(char[] text, int offset, int length, long[] read) {
+        JsonParser parser = null;
+        try {
+            parser = Json.MAPPER.getFactory().createParser(text, offset, length);
             return parser.readValueAsTree();
         } catch (Exception e) {
             return null;
+        } finally {
+            if (parser != null) {
+                read[0] += Math.max(1, parser.currentLocation().getCharOffset());
+                try {
+                    parser.close();
+                } catch (java.io.IOException ignored) {
+                    // a parser over a char array holds nothing to release
+                }
+            }
         }
     }
 

@@ -167,4 +167,21 @@ class EnvelopeParserTest {
         assertThat(EnvelopeParser.parse("{\"summary\": \"x\"}", "", true).presence())
                 .as("the claude contract still needs an envelope").isEqualTo(Envelope.Presence.NOT_JSON);
     }
+
+    /**
+     * Lines of '[' before a long array: each line would be a try that reads to the end of the output. The search
+     * reads at most four times the output, and an envelope on the last line is still found after such noise.
+     */
+    @Test
+    void theSearchAmongLinesReadsABoundedMultipleOfTheOutput() {
+        String noise = "[\n".repeat(500) + "1,".repeat(100_000) + "1\n";
+        long[] read = {0};
+
+        assertThat(EnvelopeParser.find(noise, read)).isNull();
+        assertThat(read[0]).as("characters parsed").isLessThanOrEqualTo(6L * noise.length());
+
+        String envelope = "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"ok\"}";
+        assertThat(EnvelopeParser.find(noise + envelope, new long[1])).isNotNull()
+                .satisfies(e -> assertThat(e.result()).isEqualTo("ok"));
+    }
 }
