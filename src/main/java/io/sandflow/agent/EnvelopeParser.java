@@ -37,7 +37,7 @@ public final class EnvelopeParser {
         if (stdout == null || stdout.isBlank()) {
             return Envelope.text(null, stderrTail);
         }
-        Envelope found = find(stdout.strip());
+        Envelope found = find(stdout.strip(), false, new long[1]);
         return found != null ? found : Envelope.text(stdout, stderrTail);
     }
 
@@ -47,7 +47,7 @@ public final class EnvelopeParser {
             return Envelope.absent("empty output");
         }
         String text = stdout.strip();
-        Envelope found = find(text);
+        Envelope found = find(text, true, new long[1]);
         if (found != null) {
             return found;
         }
@@ -55,17 +55,18 @@ public final class EnvelopeParser {
         return Envelope.notJson("output is not a JSON envelope: " + snippet);
     }
 
-    /** The envelope in the output as a whole, else the last one among its lines; null when there is none. */
-    private static Envelope find(String text) {
-        return find(text, new long[1]);
-    }
-
-    /** As {@link #find(String)}, adding to {@code read[0]} the characters parsed along the way. */
-    static Envelope find(String text, long[] read) {
+    /**
+     * The envelope in the output as a whole, else the last one among its lines; null when there is none.
+     *
+     * @param loose whether an object without "type" that looks like an envelope counts (the claude contract: a plain
+     *              agent's result may have such fields)
+     * @param read  adds the characters parsed along the way to {@code read[0]}
+     */
+    static Envelope find(String text, boolean loose, long[] read) {
         JsonNode whole = readWhole(text);
         read[0] += text.length();
-        Envelope found = whole == null ? null : fromNode(whole);
-        return found != null ? found : lastEnvelopeAmongLines(text, read);
+        Envelope found = whole == null ? null : fromNode(whole, loose);
+        return found != null ? found : lastEnvelopeAmongLines(text, loose, read);
     }
 
     private static JsonNode readWhole(String text) {
@@ -82,7 +83,7 @@ public final class EnvelopeParser {
      * its value, which may be the end of the output: the tries together read at most {@value #READ_BUDGET} times the
      * output, or lines of '[' before megabytes of "1,1,…" would cost minutes of the host's CPU per attempt.
      */
-    private static Envelope lastEnvelopeAmongLines(String text, long[] read) {
+    private static Envelope lastEnvelopeAmongLines(String text, boolean loose, long[] read) {
         List<Integer> starts = new ArrayList<>();
         int lineStart = 0;
         while (lineStart < text.length()) {
@@ -105,7 +106,7 @@ public final class EnvelopeParser {
         for (int k = starts.size() - 1; k >= 0 && tried < MAX_CANDIDATES && read[0] < budget; k--, tried++) {
             int from = starts.get(k);
             JsonNode node = readOneValue(chars, from, chars.length - from, read);
-            Envelope env = node == null ? null : fromNode(node);
+            Envelope env = node == null ? null : fromNode(node, loose);
             if (env != null) {
                 return env;
             }
@@ -134,7 +135,7 @@ public final class EnvelopeParser {
     }
 
     /** An envelope from a parsed value, or null when the value is not one. */
-    private static Envelope fromNode(JsonNode node) {
+    private static Envelope fromNode(JsonNode node, boolean loose) {
         if (node.isArray()) {
             // --verbose prints every event; the last "result" event is the envelope.
             for (int i = node.size() - 1; i >= 0; i--) {
@@ -153,7 +154,7 @@ public final class EnvelopeParser {
             return fromObject(node);
         }
         // A program honouring the contract loosely may leave out "type"; accept it if it looks like an envelope.
-        if (type == null && (node.has("is_error") || node.has("subtype") || node.has("structured_output"))) {
+        if (loose && type == null && (node.has("is_error") || node.has("subtype") || node.has("structured_output"))) {
             return fromObject(node);
         }
         return null;

@@ -1,5 +1,6 @@
 package io.sandflow.agent;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
@@ -168,6 +169,19 @@ class EnvelopeParserTest {
                 .as("the claude contract still needs an envelope").isEqualTo(Envelope.Presence.NOT_JSON);
     }
 
+    /** A plain agent's result may well have a field named like an envelope's: only "type": "result" is one. */
+    @Test
+    void underThePlainContractAResultWithEnvelopeLikeFieldsIsText() {
+        for (String result : List.of("{\"subtype\": \"dialect\", \"summary\": \"x\"}",
+                "{\"is_error\": true, \"summary\": \"x\"}", "{\"structured_output\": 1, \"summary\": \"x\"}")) {
+            Envelope read = EnvelopeParser.parse(result + "\n", "", false);
+
+            assertThat(read.presence()).as(result).isEqualTo(Envelope.Presence.TEXT);
+            assertThat(read.isError()).as(result).isFalse();
+            assertThat(read.result()).isEqualTo(result);
+        }
+    }
+
     /**
      * Lines of '[' before a long array: each line would be a try that reads to the end of the output. The search
      * reads at most four times the output, and an envelope on the last line is still found after such noise.
@@ -177,11 +191,11 @@ class EnvelopeParserTest {
         String noise = "[\n".repeat(500) + "1,".repeat(100_000) + "1\n";
         long[] read = {0};
 
-        assertThat(EnvelopeParser.find(noise, read)).isNull();
+        assertThat(EnvelopeParser.find(noise, true, read)).isNull();
         assertThat(read[0]).as("characters parsed").isLessThanOrEqualTo(6L * noise.length());
 
         String envelope = "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"ok\"}";
-        assertThat(EnvelopeParser.find(noise + envelope, new long[1])).isNotNull()
+        assertThat(EnvelopeParser.find(noise + envelope, true, new long[1])).isNotNull()
                 .satisfies(e -> assertThat(e.result()).isEqualTo("ok"));
     }
 }
