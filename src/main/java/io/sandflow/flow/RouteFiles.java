@@ -36,8 +36,8 @@ public final class RouteFiles {
             "errors.camel.yaml", "housekeeping.camel.yaml", "observe.camel.yaml");
 
     /** The route ids the engine needs: it sends to them, suspends them, or relies on what they do. */
-    static final List<String> REQUIRED_ROUTES = List.of("intake", "dispatch", "publish", "fail", "housekeeping",
-            "observe");
+    static final List<String> REQUIRED_ROUTES = List.of("intake", "inbox-survey", "retries", "dispatch", "attempt",
+            "publish", "fail", "housekeeping", "observe");
     /** The route configuration the job routes name. */
     static final String REQUIRED_CONFIGURATION = "job-errors";
 

@@ -118,6 +118,19 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void anIntakeFileWithoutTheRetriesRouteIsNamed() throws Exception {
+        // An edited intake file that kept the poller but dropped the route that runs a job again after its backoff
+        String intake = Files.readString(Path.of("routes/intake.camel.yaml"));
+        Path routes = Files.createDirectories(dir.resolve("routes"));
+        Files.writeString(routes.resolve("intake.camel.yaml"), intake.substring(0, intake.indexOf("- route:\n    id: retries")));
+        work.ask("a.json", "success");
+
+        assertThat(work.runOnce()).isEqualTo(2);
+
+        assertThat(sentence()).contains("route 'retries'").contains("routes/intake.camel.yaml");
+    }
+
+    @Test
     void anEmptyRoutesFolderRunsTheBuiltInRoutes() throws Exception {
         Files.createDirectories(dir.resolve("routes"));
         work.ask("a.json", "success");
