@@ -54,9 +54,10 @@ public final class AttemptSteps {
     private final ResultExtractor extractor;
     private final Shutdown shutdown;
     private final Backoffs backoffs;
+    private final Surroundings surroundings;
 
     AttemptSteps(SandflowConfig config, Node node, Breaker breaker, OutcomeClassifier classifier, Redactor redactor,
-                 Shutdown shutdown, Backoffs backoffs) {
+                 Shutdown shutdown, Backoffs backoffs, Surroundings surroundings) {
         this.config = config;
         this.node = node;
         this.breaker = breaker;
@@ -64,6 +65,7 @@ public final class AttemptSteps {
         this.redactor = redactor;
         this.shutdown = shutdown;
         this.backoffs = backoffs;
+        this.surroundings = surroundings;
         this.extractor = new ResultExtractor(file -> node.pool().readAgentFile(file, config.agent().maxOutputBytes()));
     }
 
@@ -310,8 +312,14 @@ public final class AttemptSteps {
      */
     public void backoff(@ExchangeProperty(Job.PROPERTY) Job job,
                         @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) JobBackoffException backoff) {
-        node.store().retryLater(job.jobId, job.fenceToken, backoff.waitFor(),
-                redactor.redact(backoff.failure().reason()));
+        try {
+            node.store().retryLater(job.jobId, job.fenceToken, backoff.waitFor(),
+                    redactor.redact(backoff.failure().reason()));
+        } catch (StoreException e) {
+            // Thrown here, inside the route's error handling, no other handler would see it: intake waits for the
+            // store, and the row stays RUNNING under this node, which takes it back at its next claim
+            surroundings.storeFailed(e);
+        }
         backoffs.waitFor(job.inboxFile, backoff.waitFor());
     }
 

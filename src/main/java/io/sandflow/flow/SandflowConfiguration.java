@@ -166,7 +166,7 @@ public class SandflowConfiguration implements CamelConfiguration {
         registry.bind("finishedJobs", new FinishedJobs(node::store, config));
         registry.bind("attempts", new AttemptSteps(config, node, breaker,
                 new OutcomeClassifier(config.agent().timeout(), Clock.systemDefaultZone(), ZoneId.systemDefault()),
-                redactor, shutdown, backoffs));
+                redactor, shutdown, backoffs, surroundings));
         registry.bind("budget", new Budget(config.budgetCap(), node::store, breaker));
         registry.bind("results", new ResultSteps(config, node, standing, redactor, surroundings));
         registry.bind("progress", progress);

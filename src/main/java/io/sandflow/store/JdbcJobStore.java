@@ -337,9 +337,9 @@ final class JdbcJobStore implements JobStore {
         String reason = a.reason() == null ? null : Text.fitBytes(a.reason(), Text.MAX_ERROR_BYTES);
         int transientCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.TRANSIENT ? 1 : 0;
         int invalidCount = a.countsAgainstRetries() && a.failureClass() == FailureClass.INVALID_OUTPUT ? 1 : 0;
-        // Three single-row statements, not flushed: the job's end, moments later, carries them to disk. The
-        // job's counts go first, as they are what keeps an input from retrying for ever.
-        withConnection("record attempt " + a.attempt() + " of job " + jobId, c -> {
+        // One transaction, so that the job's counts and cost, its history row and the totals agree after a fault
+        // halfway; not flushed: the job's end, moments later, carries it to disk
+        inTransaction("record attempt " + a.attempt() + " of job " + jobId, c -> {
             executeUpdate(c, "UPDATE sandflow_jobs SET attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,"
                             + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?,"
                             + " output_tokens = output_tokens + ?, transient_failures = transient_failures + ?,"
@@ -377,7 +377,7 @@ final class JdbcJobStore implements JobStore {
                 addToTotal(c, TOTAL_OUTPUT_TOKENS, "BIGINT", a.outputTokens());
             }
             return null;
-        });
+        }, false);
     }
 
     @Override
