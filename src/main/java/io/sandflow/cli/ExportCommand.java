@@ -73,14 +73,21 @@ public final class ExportCommand implements Callable<Integer> {
             write(export, fmt, batch, out);
         } else {
             Path target = outFile.toAbsolutePath();
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+            Path tmp = null;
             try {
+                tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
                 try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                     write(export, fmt, batch, w);
                 }
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new ConfigException("--out " + outFile + " cannot be written: " + (Files.isDirectory(
+                        target.getParent()) ? e.getClass().getSimpleName() + " " + e.getMessage()
+                        : "the folder " + target.getParent() + " does not exist"));
             } finally {
-                Files.deleteIfExists(tmp);
+                if (tmp != null) {
+                    Files.deleteIfExists(tmp);
+                }
             }
         }
         long results = batch.rows().stream().filter(Batch.Row::hasResult).count();

@@ -1,6 +1,7 @@
 package io.sandflow.cli;
 
 import io.sandflow.flow.Stderr;
+import io.sandflow.store.JobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +56,16 @@ class ExitCodeTest {
         assertThat(input).exists();
         assertThat(dir.resolve("outbox")).isEmptyDirectory();
         assertThat(dir.resolve("failed")).isEmptyDirectory();
+    }
+
+    @Test
+    void anExportToAFolderThatDoesNotExistIsOneSentenceNamingIt() {
+        JobStore.open("jdbc:h2:" + dir.resolve("data/sandflow"), null, null).close();
+        Path out = dir.resolve("no-such-folder/x.csv");
+
+        int code = Sandflow.execute("-C", dir.toString(), "export", "--out", out.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.text()).contains("--out " + out).doesNotContain("\tat ");
     }
 }
