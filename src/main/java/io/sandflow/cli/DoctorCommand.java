@@ -62,7 +62,8 @@ public final class DoctorCommand {
         if (kind.equals("sbx") || kind.equals("docker-sandbox")) {
             sandboxes.checkSandboxes(settings, kind, sandboxCommand);
         }
-        for (String key : List.of("sandflow.inbox", "sandflow.outbox", "sandflow.failed", "sandflow.workspace")) {
+        for (String key : List.of("sandflow.inbox", "sandflow.outbox", "sandflow.failed", "sandflow.archive",
+                "sandflow.workspace")) {
             checkWritable(settings, key);
         }
         checkStore(settings);

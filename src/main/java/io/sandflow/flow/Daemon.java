@@ -153,7 +153,9 @@ public final class Daemon {
                 stalledSince = null;
                 return;
             }
-            if (inflight == 0 && !anyFileWaiting()) {
+            // Waiting: an input still to process or fail, never a directory, FIFO, socket or device; an inbox that
+            // cannot be read is not drained, and the stall timer below ends the run with exit 3
+            if (inflight == 0 && !entries.anyWaiting()) {
                 finish(progress.failed() > 0 ? SOME_FAILED : OK, "the inbox is drained");
                 return;
             }
@@ -170,21 +172,9 @@ public final class Daemon {
                 String why = gate.holds().stream().filter(h -> !h.cause().equals(Breaker.CAUSE))
                         .map(IntakeGate.Hold::reason).reduce((a, b) -> a + "; " + b)
                         .orElse("circuit breaker " + breaker.state());
-                finish(PARKED, waitingFiles() + " file(s) still wait in the inbox after sandflow.once.max-wait="
+                finish(PARKED, entries.countWaiting() + " file(s) still wait in the inbox after sandflow.once.max-wait="
                         + Durations.human(maxWait) + " (" + why + ")");
             }
-        }
-
-        /**
-         * An input still to process or fail; never a directory, FIFO, socket or device, which nothing will ever take.
-         * An inbox that cannot be read is not drained: the stall timer ends the run with exit 3.
-         */
-        private boolean anyFileWaiting() {
-            return entries.anyWaiting();
-        }
-
-        private long waitingFiles() {
-            return entries.countWaiting();
         }
 
         private void finish(int code, String why) {

@@ -9,10 +9,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 
 /**
  * Whether new jobs may start and, when not, why. Each cause (the circuit breaker, the store, a folder) holds intake
@@ -44,7 +42,6 @@ public final class IntakeGate {
     private final Set<String> probed = new HashSet<>();
     private boolean offeredThisPoll;
     private boolean passedOverThisPoll;
-    private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> admissionListeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -89,9 +86,6 @@ public final class IntakeGate {
                 LOG.warn("intake paused ({}): {}", cause, reason);
             }
         }
-        if (closedNow) {
-            notifyListeners(false);
-        }
         if (admissionChanged || closedNow) {
             notifyAdmission();
         }
@@ -113,9 +107,6 @@ public final class IntakeGate {
         }
         if (!selfLogging.contains(cause)) {
             LOG.info("{} no longer holds intake{}", cause, openNow ? "; intake resumes" : "");
-        }
-        if (openNow) {
-            notifyListeners(true);
         }
         notifyAdmission();
     }
@@ -223,33 +214,9 @@ public final class IntakeGate {
         }
     }
 
-    /** Why intake is closed, one sentence per cause; empty while open. */
-    public Optional<String> reason() {
-        List<Hold> now = holds();
-        if (now.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(String.join("; ", now.stream().map(Hold::reason).toList()));
-    }
-
-    /** Tells the listener {@code true} when intake opens and {@code false} when it closes, on the changing thread. */
-    public void onChange(Consumer<Boolean> listener) {
-        listeners.add(listener);
-    }
-
     /** Runs the listener whenever {@link #admitsNow()} may have changed, on the changing thread. */
     public void onAdmissionChange(Runnable listener) {
         admissionListeners.add(listener);
-    }
-
-    private void notifyListeners(boolean open) {
-        for (Consumer<Boolean> listener : listeners) {
-            try {
-                listener.accept(open);
-            } catch (RuntimeException e) {
-                LOG.warn("cannot {} intake: {}", open ? "resume" : "pause", e.toString());
-            }
-        }
     }
 
     private void notifyAdmission() {

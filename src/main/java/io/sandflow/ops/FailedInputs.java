@@ -95,6 +95,11 @@ public final class FailedInputs {
     }
 
     private void putReportAside(String name) throws IOException {
+        putReportAside(failed, name);
+    }
+
+    /** Moves the report of a failed input to failed/.retried/, where a rerun or a retry leaves it. */
+    static void putReportAside(Path failed, String name) throws IOException {
         Path report = failed.resolve(OutputNames.reportName(name));
         if (Files.exists(report)) {
             Path aside = Files.createDirectories(failed.resolve(RETRIED));

@@ -1,7 +1,6 @@
 package io.sandflow.ops;
 
 import io.sandflow.job.JobKey;
-import io.sandflow.result.OutputNames;
 import io.sandflow.store.JobStore;
 
 import java.io.IOException;
@@ -120,11 +119,7 @@ public final class Reruns {
     }
 
     private void putReportAside(String name) throws IOException {
-        Path report = failed.resolve(OutputNames.reportName(name));
-        if (Files.exists(report)) {
-            Path aside = Files.createDirectories(failed.resolve(FailedInputs.RETRIED));
-            Files.move(report, aside.resolve(report.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-        }
+        FailedInputs.putReportAside(failed, name);
     }
 
     /** The input's name: a path is taken for its last part (archive/a.json names a.json); null when there is none. */

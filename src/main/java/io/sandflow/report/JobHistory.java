@@ -1,12 +1,9 @@
 package io.sandflow.report;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sandflow.job.Json;
 import io.sandflow.ops.Money;
-import io.sandflow.ops.StatusReport;
 import io.sandflow.store.AttemptRecord;
 import io.sandflow.store.JobRecord;
 
@@ -24,7 +21,6 @@ import java.util.Locale;
  */
 public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String resultFile, String reportFile) {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public JobHistory {
         attempts = List.copyOf(attempts);
@@ -86,7 +82,7 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
 
     public ObjectNode json() {
         JobRecord j = job;
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", j.id());
         o.put("file", j.name());
         o.put("sha256", j.sha256());
@@ -131,13 +127,5 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
             Json.putText(r, "sandbox", a.sandbox());
         }
         return o;
-    }
-
-    public String jsonText() {
-        try {
-            return JSON.writeValueAsString(json());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

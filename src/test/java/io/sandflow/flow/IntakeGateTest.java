@@ -13,27 +13,27 @@ class IntakeGateTest {
     void intakeOpensOnlyWhenEveryCauseHasLetGo() {
         IntakeGate gate = new IntakeGate();
         List<Boolean> changes = new ArrayList<>();
-        gate.onChange(changes::add);
+        gate.onAdmissionChange(() -> changes.add(gate.admitsNow()));
 
         gate.hold("breaker", "the circuit breaker is open");
         gate.hold("store", "the job store cannot be reached");
         gate.release("breaker");
 
         assertThat(gate.isOpen()).isFalse();
-        assertThat(gate.reason()).contains("the job store cannot be reached");
+        assertThat(gate.holds()).extracting(IntakeGate.Hold::reason).containsExactly("the job store cannot be reached");
 
         gate.release("store");
 
         assertThat(gate.isOpen()).isTrue();
-        assertThat(gate.reason()).isEmpty();
-        assertThat(changes).containsExactly(false, true);
+        assertThat(gate.holds()).isEmpty();
+        assertThat(changes).containsExactly(false, false, true);
     }
 
     @Test
     void holdingAgainForTheSameReasonChangesNothing() {
         IntakeGate gate = new IntakeGate();
         List<Boolean> changes = new ArrayList<>();
-        gate.onChange(changes::add);
+        gate.onAdmissionChange(() -> changes.add(gate.admitsNow()));
 
         gate.hold("store", "down");
         var since = gate.holds().get(0).since();
@@ -51,7 +51,7 @@ class IntakeGateTest {
     void releasingACauseThatHoldsNothingDoesNotOpenOrNotify() {
         IntakeGate gate = new IntakeGate();
         List<Boolean> changes = new ArrayList<>();
-        gate.onChange(changes::add);
+        gate.onAdmissionChange(() -> changes.add(gate.admitsNow()));
 
         gate.release("breaker");
 
