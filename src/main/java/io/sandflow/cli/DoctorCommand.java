@@ -104,7 +104,7 @@ public final class DoctorCommand {
     }
 
     private void checkAgent(Settings s, String kind, io.sandflow.sandbox.Sandbox sandbox) {
-        String command = s.optional("sandflow.agent.command").orElse("claude");
+        String command = s.required("sandflow.agent.command");
         if (sandbox != null && !sandbox.agentRunsOnHost()) {
             lines.ok("agent", "`" + command + "` runs inside the " + kind + " sandbox; the sandbox template ships it");
             return;

@@ -161,7 +161,7 @@ public record SandflowConfig(Settings settings, Folders folders, Intake intake, 
         return new SandflowConfig(s, folders, intake, agent, new Results(schemaText, validator, resultName),
                 sandboxing, retry, breaker, s.money("sandflow.budget.max-usd-total").orElse(BigDecimal.ZERO), store,
                 http, log, s.duration("sandflow.shutdown.grace"), s.duration("sandflow.once.max-wait"),
-                s.duration("sandflow.observe.refresh"), s.positiveInt("sandflow.rate.per-minute"));
+                s.positiveDuration("sandflow.observe.refresh"), s.positiveInt("sandflow.rate.per-minute"));
     }
 
     private static Intake intake(Settings s) {
@@ -178,8 +178,23 @@ public record SandflowConfig(Settings settings, Folders folders, Intake intake, 
             throw s.invalid(FollowLinks.SETTING, "must be inside, any or never");
         }
         InputCheck check = new InputCheck(s.positiveLong("sandflow.input.max-bytes"), requireJson(s, include));
-        return new Intake(include, follow, s.duration("sandflow.intake.poll"), s.duration("sandflow.intake.settle"),
-                s.positiveInt("sandflow.intake.batch"), s.duration("sandflow.intake.recheck"), check);
+        return new Intake(include, follow, s.positiveDuration("sandflow.intake.poll"),
+                s.duration("sandflow.intake.settle"), s.positiveInt("sandflow.intake.batch"),
+                s.positiveDuration("sandflow.intake.recheck"), check);
+    }
+
+    /**
+     * The programs a run needs on this machine, each with the setting that names it: the agent where it runs on the
+     * host, and the sandbox's own CLI.
+     */
+    public Map<String, String> hostPrograms() {
+        Map<String, String> programs = new LinkedHashMap<>();
+        Sandbox box = sandbox.sandbox();
+        if (box.agentRunsOnHost()) {
+            programs.put(agent.settings().command(), "sandflow.agent.command");
+        }
+        box.program().ifPresent(p -> programs.put(p, "sandflow.sandbox.kind=" + box.kind()));
+        return programs;
     }
 
     /** How many workers run jobs: one per sandbox. */

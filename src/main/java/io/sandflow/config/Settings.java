@@ -160,12 +160,17 @@ public final class Settings {
     /** Durations are written with a unit: 500ms, 30s, 5m, 2h, 1d (or ISO-8601 such as PT5M). */
     public Duration duration(String key) {
         String v = get(key).trim();
-        try {
-            if (v.startsWith("P") || v.startsWith("p")) {
-                return Duration.parse(v);
+        if (v.startsWith("P") || v.startsWith("p")) {
+            Duration iso;
+            try {
+                iso = Duration.parse(v);
+            } catch (RuntimeException e) {
+                throw invalid(key, "must be a duration such as 30s, 5m or 2h");
             }
-        } catch (RuntimeException e) {
-            throw invalid(key, "must be a duration such as 30s, 5m or 2h");
+            if (iso.isNegative()) {
+                throw invalid(key, "must not be negative");
+            }
+            return iso;
         }
         Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
         if (!m.matches()) {

@@ -50,11 +50,7 @@ public final class Node implements AutoCloseable {
      */
     public Node open() throws IOException {
         var sandbox = config.sandbox().sandbox();
-        // With a VM sandbox (sbx, docker-sandbox) the agent and its tools live inside it, which preparing it checks
-        if (sandbox.agentRunsOnHost()) {
-            requireProgram(config.agent().settings().command(), "sandflow.agent.command");
-            sandbox.program().ifPresent(p -> requireProgram(p, "sandflow.sandbox.kind=" + sandbox.kind()));
-        }
+        config.hostPrograms().forEach(Node::requireProgram);
         // One daemon per working folder: a second one would share this one's node id and run its jobs again
         folderLock = WorkingFolderLock.take(config.folders().workDir());
         storeOpening = CompletableFuture.supplyAsync(this::openStore, task -> {

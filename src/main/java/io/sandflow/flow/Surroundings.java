@@ -3,9 +3,7 @@ package io.sandflow.flow;
 import io.sandflow.config.SandflowConfig;
 import io.sandflow.job.Durations;
 import io.sandflow.process.ProcessRunner;
-import io.sandflow.sandbox.Sandbox;
 import io.sandflow.store.JobStore;
-import io.sandflow.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,7 +149,7 @@ public final class Surroundings {
         if (!gate.isHeldBy(STORE)) {
             storeProblem(probes).ifPresent(problems::add);
         }
-        programs().forEach((program, setting) -> {
+        config.hostPrograms().forEach((program, setting) -> {
             if (ProcessRunner.locate(program).isEmpty()) {
                 problems.add(setting + ": cannot find the program '" + program + "'");
             }
@@ -177,17 +174,6 @@ public final class Surroundings {
         } catch (java.util.concurrent.ExecutionException e) {
             return Optional.of("the job store cannot be read: " + e.getCause().getMessage());
         }
-    }
-
-    /** The programs a run needs on this machine, each with the setting that names it. */
-    private Map<String, String> programs() {
-        Map<String, String> programs = new LinkedHashMap<>();
-        Sandbox sandbox = config.sandbox().sandbox();
-        if (sandbox.agentRunsOnHost()) {
-            programs.put(config.agent().settings().command(), "sandflow.agent.command");
-        }
-        sandbox.program().ifPresent(p -> programs.put(p, "sandflow.sandbox.kind=" + sandbox.kind()));
-        return programs;
     }
 
     /**

@@ -50,7 +50,8 @@ class ConfigErrorsTest {
 
     @ParameterizedTest
     @CsvSource({"sandflow.agent.timeout, 0s", "sandflow.cluster.lease, 0s", "sandflow.breaker.open-for, 0ms",
-            "sandflow.intake.batch, 0", "sandflow.intake.batch, -1"})
+            "sandflow.intake.batch, 0", "sandflow.intake.batch, -1", "sandflow.intake.poll, 0s",
+            "sandflow.intake.recheck, 0ms", "sandflow.observe.refresh, 0s", "sandflow.shutdown.grace, PT-1S"})
     void aZeroOrNegativeValueThatWouldFailEveryJobIsAConfigurationError(String key, String value) throws Exception {
         work.ask("a.json", "success");
         work.set(key, value);
