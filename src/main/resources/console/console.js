@@ -3,6 +3,9 @@
 
 const POLL_MS = 2000;
 const CHART_MS = 10000;
+// The lists and the chart read every job (and the results' files) on the server: while jobs keep finishing they are
+// read again at most this often, and once more when the counts settle
+const LISTS_MS = 10000;
 const STATES = ['done', 'failed', 'running', 'pending', 'parked'];
 
 const number = new Intl.NumberFormat();
@@ -13,6 +16,8 @@ const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 let csrf = null;
 let lastKey = null;
 let lastChart = 0;
+let lastLists = 0;
+let listsBehind = false;
 let results = { fields: [], rows: [], total: 0 };
 let sort = { key: 'file', dir: 1 };
 
@@ -93,9 +98,18 @@ async function poll() {
     renderState(state);
     const key = JSON.stringify([state.status.counts, state.status.topFailures.length]);
     const changed = key !== lastKey;
+    const first = lastKey === null;
     lastKey = key;
-    if (changed) refreshLists();
-    if (changed || Date.now() - lastChart >= CHART_MS) refreshChart();
+    listsBehind = listsBehind || changed;
+    const due = Date.now() - lastLists >= LISTS_MS;
+    if (listsBehind && (first || !changed || due)) {
+      listsBehind = false;
+      lastLists = Date.now();
+      refreshLists();
+      refreshChart();
+    } else if (Date.now() - lastChart >= CHART_MS) {
+      refreshChart();
+    }
   } catch (e) {
     setText('live', `Cannot reach Sandflow: ${e.message}. Trying again…`);
   } finally {
