@@ -113,6 +113,7 @@ public final class Daemon {
             camel.shutdownExecutors();
             node.runner().killAll();
             camel.recordBreakerStopped();
+            node.stopped();
         }
         return exitCode;
     }

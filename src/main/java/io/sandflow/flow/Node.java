@@ -120,7 +120,7 @@ public final class Node implements AutoCloseable {
         Duration lease = config.store().lease();
         for (NodeRecord node : opened.nodes()) {
             if (!node.nodeId().equals(nodeId()) || node.host() == null || node.host().equals(host)
-                    || node.heartbeatAt() == null) {
+                    || node.heartbeatAt() == null || node.stoppedAt() != null) {
                 continue;
             }
             Duration since = Duration.between(node.heartbeatAt(), Instant.now()).abs();
@@ -154,6 +154,15 @@ public final class Node implements AutoCloseable {
             }
         }
         return store;
+    }
+
+    /** Records in the store that this node stopped cleanly, so that status shows it stopped at once. */
+    public void stopped() {
+        try {
+            store().nodeStopped(nodeId());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot record this node's stop in the store: {}", e.getMessage());
+        }
     }
 
     public WorkerPool pool() {

@@ -55,13 +55,13 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
         return store.doneLast10Minutes() > 0 ? store.doneLast10Minutes() * 6 : store.doneLastHour();
     }
 
-    /** Nodes whose heartbeat is recent enough for them to be running. */
+    /** Nodes that did not stop cleanly and whose heartbeat is recent enough for them to be running. */
     public List<NodeRecord> liveNodes() {
         return store.nodes().stream().filter(this::alive).toList();
     }
 
     private boolean alive(NodeRecord n) {
-        return Duration.between(n.heartbeatAt(), store.now()).compareTo(lease) <= 0;
+        return n.stoppedAt() == null && Duration.between(n.heartbeatAt(), store.now()).compareTo(lease) <= 0;
     }
 
     /** Time to finish at this run's recent pace, or why there is no estimate. */

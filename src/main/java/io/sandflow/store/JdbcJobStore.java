@@ -747,7 +747,7 @@ final class JdbcJobStore implements JobStore {
         List<NodeRecord> out = new ArrayList<>();
         for (NodeRecord n : nodes(c)) {
             out.add(new NodeRecord(n.nodeId(), n.host(), n.startedAt(), n.heartbeatAt(),
-                    running.getOrDefault(n.nodeId(), 0)));
+                    running.getOrDefault(n.nodeId(), 0), n.stoppedAt()));
         }
         return out;
     }
@@ -801,7 +801,7 @@ final class JdbcJobStore implements JobStore {
         Objects.requireNonNull(nodeId, "nodeId");
         withConnection("record the start of " + nodeId, c -> {
             upsert(c, "UPDATE sandflow_nodes SET host = ?, started_at = CURRENT_TIMESTAMP,"
-                            + " heartbeat_at = CURRENT_TIMESTAMP, running_jobs = 0 WHERE node_id = ?",
+                            + " heartbeat_at = CURRENT_TIMESTAMP, running_jobs = 0, stopped_at = NULL WHERE node_id = ?",
                     new Object[] {host, nodeId},
                     "INSERT INTO sandflow_nodes (node_id, host, running_jobs) VALUES (?, ?, 0)",
                     new Object[] {nodeId, host});
@@ -810,18 +810,25 @@ final class JdbcJobStore implements JobStore {
     }
 
     @Override
+    public void nodeStopped(String nodeId) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        updateDurably("record the stop of " + nodeId, "UPDATE sandflow_nodes SET stopped_at = CURRENT_TIMESTAMP,"
+                + " running_jobs = 0 WHERE node_id = ?", nodeId);
+    }
+
+    @Override
     public List<NodeRecord> nodes() {
         return withConnection("list the nodes", this::nodes);
     }
 
     private List<NodeRecord> nodes(Connection c) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, started_at, heartbeat_at, running_jobs"
-                + " FROM sandflow_nodes ORDER BY node_id");
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, started_at, heartbeat_at,"
+                + " running_jobs, stopped_at FROM sandflow_nodes ORDER BY node_id");
              ResultSet rs = p.executeQuery()) {
             List<NodeRecord> out = new ArrayList<>();
             while (rs.next()) {
                 out.add(new NodeRecord(rs.getString(1), rs.getString(2), instant(rs, 3), instant(rs, 4),
-                        rs.getInt(5)));
+                        rs.getInt(5), instant(rs, 6)));
             }
             return out;
         }

@@ -180,6 +180,9 @@ public interface JobStore extends AutoCloseable {
     /** Records that a node (re)started now; its started_at is reset. */
     void nodeStarted(String nodeId, String host);
 
+    /** Records that a node stopped cleanly now. */
+    void nodeStopped(String nodeId);
+
     /** All nodes, by id. */
     List<NodeRecord> nodes();
 

@@ -146,6 +146,20 @@ class StatusTruthTest {
         assertThat(json.path("etaSeconds").asLong()).isBetween(10L, 30L);
     }
 
+    /** After `run --once` (or a SIGTERM) the node is shown stopped at once, not for a lease more, and so no ETA. */
+    @Test
+    void aNodeThatStoppedIsNotRunningAndThereIsNoEta() throws Exception {
+        work.ask("a.json", "success");
+        assertThat(work.runOnce()).isZero();
+        work.ask("b.json", "success");
+
+        JsonNode json = statusJson();
+
+        assertThat(json.path("nodes")).singleElement().satisfies(n -> assertThat(n.path("alive").asBoolean()).isFalse());
+        assertThat(json.path("etaSeconds").isNull()).isTrue();
+        assertThat(status()).contains("(not running)").containsPattern("ETA none \\(no node is running\\)");
+    }
+
     @Test
     void thereIsNoEtaWhileTheBudgetHasStoppedEverythingAndStatusSaysWhy() throws Exception {
         sql(node("node-1", 0, 60), job("a.json", "DONE", "8", null), job("b.json", "DONE", "3", null),

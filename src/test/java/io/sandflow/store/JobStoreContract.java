@@ -526,6 +526,20 @@ abstract class JobStoreContract {
         assertThat(node.startedAt()).isAfterOrEqualTo(firstStart);
     }
 
+    /** A node that stopped cleanly says so at once: status shows it not running rather than for a lease more. */
+    @Test
+    void aStoppedNodeIsMarkedUntilItStartsAgain() {
+        store.nodeStarted("node-1", "host-a");
+        assertThat(store.nodes().get(0).stoppedAt()).isNull();
+
+        store.nodeStopped("node-1");
+
+        assertThat(store.nodes().get(0).stoppedAt()).isNotNull();
+        assertThat(store.status(1).nodes().get(0).stoppedAt()).isNotNull();
+        store.nodeStarted("node-1", "host-a");
+        assertThat(store.nodes().get(0).stoppedAt()).isNull();
+    }
+
     @Test
     void statusCountsManyJobs() throws Exception {
         long rows = Long.getLong("sandflow.perf.rows", 50_000);
