@@ -36,9 +36,12 @@ public final class Pace {
             return duration != null;
         }
 
-        /** "17s", or "none (why)". */
+        /** "17s", "nothing left" when every job has ended, or "none (why)". */
         public String text() {
-            return known() ? Durations.human(duration) : "none (" + none + ")";
+            if (!known()) {
+                return "none (" + none + ")";
+            }
+            return duration.isZero() ? "nothing left" : Durations.human(duration);
         }
     }
 

@@ -72,4 +72,13 @@ class PaceTest {
                 .isEqualTo("none (nothing has finished yet in this run)");
         assertThat(Pace.eta(List.of(), START, at(6), 0, null).duration()).isZero();
     }
+
+    /** With every job ended the line says so, rather than "ETA 0ms". */
+    @Test
+    void withNothingLeftTheEtaSaysSo() {
+        Pace.Eta eta = Pace.eta(List.of(at(5)), START, at(13), 0, null);
+
+        assertThat(eta.duration()).isZero();
+        assertThat(eta.text()).isEqualTo("nothing left");
+    }
 }
