@@ -63,8 +63,8 @@ public final class OutcomeClassifier {
         // A hang, a crash without an API error, an unreadable answer: this input's own failures, which spend its
         // retries but say nothing about the service (another input may run fine meanwhile)
         if (timedOut) {
-            return Verdict.failure(FailureClass.TRANSIENT,
-                    "the agent timed out after " + Durations.human(timeout) + " and was stopped.");
+            return Verdict.failure(FailureClass.TRANSIENT, "the agent ran longer than sandflow.agent.timeout="
+                    + Durations.human(timeout) + " and was killed with its process tree.");
         }
         if (env == null || env.presence() == Envelope.Presence.EMPTY) {
             return Verdict.failure(FailureClass.TRANSIENT,

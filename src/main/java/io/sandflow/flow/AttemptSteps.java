@@ -139,10 +139,6 @@ public final class AttemptSteps {
         }
         // The verdict may quote the agent's text, which may hold a secret
         String reason = redactor.redact(verdict.reason());
-        if (outcome.timedOut()) {
-            reason = "the agent ran longer than sandflow.agent.timeout=" + Durations.human(config.agent().timeout())
-                    + " and was killed with its process tree";
-        }
         JobFailure failure = new JobFailure(verdict.failureClass(), reason, verdict.retryNotBefore(), verdict.scope(),
                 null);
         switch (verdict.failureClass()) {

@@ -59,11 +59,8 @@ public final class ResultValidator {
         if (result == null || result.isMissingNode()) {
             return List.of("(root): there is no result");
         }
-        Set<ValidationMessage> messages = schema.validate(result);
-        List<String> problems = new ArrayList<>(describe(messages));
-        for (ResultRule rule : rules) {
-            problems.addAll(rule.check(result));
-        }
+        List<String> problems = new ArrayList<>(describe(schema.validate(result)));
+        problems.addAll(ruleProblems(result));
         return capped(problems);
     }
 
@@ -74,11 +71,15 @@ public final class ResultValidator {
 
     /** The problems the cross-field rules find, once the schema's own check has passed; empty when none. */
     public List<String> checkRules(JsonNode result) {
+        return capped(ruleProblems(result));
+    }
+
+    private List<String> ruleProblems(JsonNode result) {
         List<String> problems = new ArrayList<>();
         for (ResultRule rule : rules) {
             problems.addAll(rule.check(result));
         }
-        return capped(problems);
+        return problems;
     }
 
     private static List<String> capped(List<String> problems) {

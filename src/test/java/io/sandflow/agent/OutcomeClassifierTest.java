@@ -191,7 +191,8 @@ class OutcomeClassifierTest {
     void timeoutIsTransientAndQuotesTheLimit() {
         Verdict v = classifier.classify(137, true, EnvelopeParser.parse(""));
         assertThat(v.failureClass()).isEqualTo(FailureClass.TRANSIENT);
-        assertThat(v.reason()).isEqualTo("the agent timed out after 15m and was stopped.");
+        assertThat(v.reason()).isEqualTo("the agent ran longer than sandflow.agent.timeout=15m and was killed with its "
+                + "process tree.");
     }
 
     @Test
