@@ -40,16 +40,18 @@ public final class InboxNames {
      */
     static void rename(Path inbox, InboxEntries.Entry e) {
         byte[] raw = rawName(e.path());
-        String escaped = OutputNames.fit(escape(raw), extensionOf(escape(raw)));
+        String whole = escape(raw);
+        String escaped = OutputNames.fit(whole, extensionOf(whole));
         for (int n = 0; n < 1000; n++) {
             Path target = inbox.resolve(n == 0 ? escaped : numbered(escaped, n));
             try {
                 Files.createLink(target, e.path());
             } catch (FileAlreadyExistsException taken) {
-                if (sameFile(target, e.path())) {
-                    return;
+                if (!sameFile(target, e.path())) {
+                    continue;
                 }
-                continue;
+                // Linked already, by another node or by a run that stopped before the old name went: finish it,
+                // or the old name would be linked again once the new one is archived, and run twice
             } catch (NoSuchFileException gone) {
                 return;
             } catch (UnsupportedOperationException | IOException cannot) {
@@ -170,13 +172,6 @@ public final class InboxNames {
     }
 
     static String hex(byte[] raw) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : raw) {
-            if (out.length() > 0) {
-                out.append(' ');
-            }
-            out.append(String.format(Locale.ROOT, "%02x", b & 0xff));
-        }
-        return out.toString();
+        return HexFormat.ofDelimiter(" ").formatHex(raw);
     }
 }

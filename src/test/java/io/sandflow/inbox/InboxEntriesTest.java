@@ -142,6 +142,21 @@ class InboxEntriesTest {
                 .isEqualTo(JobState.DONE);
     }
 
+    /** A node that linked the new name and died before removing the old one: the next survey finishes the rename. */
+    @Test
+    void aRenameLeftHalfDoneIsFinishedAndTheInputRunsOnce() throws Exception {
+        run("/bin/sh", "-c", "printf '%s' \"$1\" > \"$2/$(printf 'caf\\351.json')\" && ln \"$2/$(printf 'caf\\351.json')\" "
+                + "\"$2/caf%E9.json\"", "sh", OK, work.inbox().toString());
+        assertThat(allNames(work.inbox())).containsExactlyInAnyOrder("caf\uFFFD.json", "caf%E9.json");
+
+        assertThat(work.runOnce()).isZero();
+
+        assertThat(allNames(work.inbox())).isEmpty();
+        assertThat(allNames(work.outbox())).containsExactly("caf%E9.result.json");
+        assertThat(allNames(work.archive())).containsExactly("caf%E9.json");
+        assertThat(work.agentCalls("caf%E9.json")).isEqualTo(1);
+    }
+
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void overlongOutputAndReportNamesAreShortenedNeverLooped() throws IOException {
