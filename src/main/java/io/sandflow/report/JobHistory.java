@@ -2,6 +2,7 @@ package io.sandflow.report;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sandflow.job.Durations;
 import io.sandflow.job.Json;
 import io.sandflow.ops.Money;
 import io.sandflow.store.AttemptRecord;
@@ -41,7 +42,8 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
                 " · tokens in %,d out %,d", j.inputTokens(), j.outputTokens()));
         line(out, "times", "first seen " + time(j.createdAt()) + " · last started " + time(j.startedAt())
                 + " · finished " + time(j.finishedAt())
-                + (j.durationMs() == null ? "" : " · took " + io.sandflow.job.Durations.human(Duration.ofMillis(j.durationMs()))));
+                + (j.durationMs() == null ? "" : " · took " + Durations.human(Duration.ofMillis(j.durationMs()))
+                + " from its last start"));
         if (j.owner() != null) {
             line(out, "node", j.owner());
         }
@@ -61,7 +63,7 @@ public record JobHistory(JobRecord job, List<AttemptRecord> attempts, String res
             String how = a.failureClass() == null ? "ok" : a.failureClass().label();
             String exit = a.exitCode() == null ? "not started" : a.timedOut() ? "timed out" : "exit " + a.exitCode();
             out.append(String.format(Locale.ROOT, "  #%-3d %s  %-8s %-12s %-14s %s · tokens in %,d out %,d%n",
-                    a.attempt(), a.startedAt(), io.sandflow.job.Durations.human(took), exit, how, Money.usd(a.costUsd()),
+                    a.attempt(), a.startedAt(), Durations.human(took), exit, how, Money.usd(a.costUsd()),
                     a.inputTokens(), a.outputTokens()));
             out.append("       on ").append(a.node()).append(a.sandbox() == null ? "" : " in " + a.sandbox())
                     .append(System.lineSeparator());
