@@ -147,7 +147,7 @@ public record StatusReport(StatusSnapshot store, long inboxFiles, String breaker
                 inboxFiles));
         out.append(String.format(Locale.ROOT, "spend     %s · tokens in %,d out %,d%n", Money.usd(store.totalCostUsd()),
                 store.inputTokens(), store.outputTokens()));
-        out.append(String.format(Locale.ROOT, "pace      %d done in the last 10 min, %d in the last hour · %d/h · "
+        out.append(String.format(Locale.ROOT, "pace      %d done in the last 10 min, %d in the last hour · %d/h at that pace · "
                 + "ETA %s%n", store.doneLast10Minutes(), store.doneLastHour(), perHour(), eta().text()));
         out.append("breaker   ").append(breaker).append(System.lineSeparator());
         for (NodeRecord n : store.nodes()) {
