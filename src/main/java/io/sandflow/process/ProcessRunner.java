@@ -46,7 +46,8 @@ public final class ProcessRunner {
      * the child's up (see {@link ProcessTree#groupMembers(long, boolean)}). The pid counter comes back round to the
      * child's pid only after pid_max more processes; at 1,000 a second, several times what a fork-heavy build starts,
      * that takes pid_max / 1000 seconds (32 s at the smallest default). Runs shorter than that, at least 1 s and
-     * at most 10 min, scan the pids above the child's; longer runs read every process.
+     * at most 10 min, scan the pids above the child's; longer runs read every process, and so does a run during
+     * which the counter was seen below the child's pid (an agent that forks on purpose to wrap it round).
      */
     private static final long SHORT_RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(
             Math.max(1_000, Math.min(TimeUnit.MINUTES.toMillis(10), ProcessTree.pidMax())));
@@ -192,11 +193,13 @@ public final class ProcessRunner {
         }
 
         Map<Long, ProcessHandle> seen = new HashMap<>();
+        // Whether the pid counter was seen below the child's while it ran: then pids below it may be its own too
+        boolean[] wrapped = {false};
         Set<Long> killed = new HashSet<>();
         boolean timedOut = false;
         boolean interrupted = false;
         try {
-            timedOut = !awaitExit(process, deadline(started, spec.timeout()), seen);
+            timedOut = !awaitExit(process, deadline(started, spec.timeout()), seen, wrapped);
             if (timedOut) {
                 terminate(process, seen, killed);
             }
@@ -208,7 +211,7 @@ public final class ProcessRunner {
                 remember(process.descendants().toList(), seen);
                 process.destroyForcibly();
             }
-            interrupted |= killLeftovers(process, seen, killed, started, mark);
+            interrupted |= killLeftovers(process, seen, killed, started, wrapped[0], mark);
             interrupted |= joinAll(pumps, drainWait);
         }
         int exitCode = exitCodeOf(process);
@@ -246,8 +249,11 @@ public final class ProcessRunner {
         }
     }
 
-    /** Polls so that descendants seen while the child runs can be killed later even if they leave the group. */
-    private static boolean awaitExit(Process process, long deadline, Map<Long, ProcessHandle> seen)
+    /**
+     * Polls so that descendants seen while the child runs can be killed later even if they leave the group, and
+     * watches the pid counter: once it has come back below the child's pid, {@code wrapped[0]} is set.
+     */
+    private static boolean awaitExit(Process process, long deadline, Map<Long, ProcessHandle> seen, boolean[] wrapped)
             throws InterruptedException {
         while (true) {
             long remaining = deadline - System.nanoTime();
@@ -258,6 +264,10 @@ public final class ProcessRunner {
                 return true;
             }
             remember(process.descendants().toList(), seen);
+            long last = ProcessTree.lastPid();
+            if (last >= 0 && last < process.pid()) {
+                wrapped[0] = true;
+            }
         }
     }
 
@@ -297,16 +307,17 @@ public final class ProcessRunner {
      * SIGKILLs every process still in the child's group or seen as its descendant, repeating a few rounds because
      * a dying shell can fork once more between our scan and the signal.
      *
+     * @param wrapped whether the pid counter went below the child's pid while it ran (then every pid is read)
      * @return whether the thread was interrupted meanwhile (the flag is cleared so that cleanup can finish)
      */
     private boolean killLeftovers(Process process, Map<Long, ProcessHandle> seen, Set<Long> killed, long started,
-                                  String mark) {
+                                  boolean wrapped, String mark) {
         boolean interrupted = false;
         for (int round = 0; round < 5; round++) {
             if (process.isAlive()) {
                 remember(process.descendants().toList(), seen);
             }
-            boolean justStarted = System.nanoTime() - started < SHORT_RUN_NANOS;
+            boolean justStarted = !wrapped && System.nanoTime() - started < SHORT_RUN_NANOS;
             Map<Long, ProcessHandle> alive = liveTree(process, seen, justStarted);
             if (procfs) {
                 // Detached into a session of its own and orphaned before any look: only the token still finds it
