@@ -263,7 +263,7 @@ final class JdbcJobStore implements JobStore {
                     + " finished_at = CURRENT_TIMESTAMP, lease_until = NULL, attempts = ?, duration_ms = ?,"
                     + " cost_usd = cost_usd + ?, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
                     + " turns = ?, session_id = ?, last_error = ?, failure_reason = ?, failure_class = ?,"
-                    + " output_name = COALESCE(?, output_name)" + FENCED)) {
+                    + " output_name = COALESCE(?, output_name), rerun = FALSE" + FENCED)) {
                 bind(p, state.name(), o.attempts(), o.duration().toMillis(), o.costUsd(), o.inputTokens(),
                         o.outputTokens(), o.turns(), Text.fitChars(o.sessionId(), 200), error, Text.reason(error),
                         o.failureClass() == null ? null : o.failureClass().name(), o.outputName(), jobId,
@@ -274,8 +274,6 @@ final class JdbcJobStore implements JobStore {
                 c.rollback();
                 return false;
             }
-            // An ended job's rerun is done; a separate statement keeps the one above as it is
-            executeUpdate(c, "UPDATE sandflow_jobs SET rerun = FALSE WHERE id = ? AND rerun = TRUE", jobId);
             // Totals after the job row, always in this order, so that concurrent finishes cannot deadlock.
             if (o.costUsd().signum() != 0) {
                 addToTotal(c, TOTAL_COST, "NUMERIC(24, 8)", o.costUsd());
