@@ -1,6 +1,7 @@
 package io.sandflow.cli;
 
 import io.sandflow.agent.Redactor;
+import io.sandflow.config.SandflowConfig;
 import io.sandflow.config.Settings;
 
 import java.io.PrintWriter;
@@ -34,6 +35,8 @@ final class ConfigCommand {
         sorted.forEach((key, value) -> out.println(String.format(Locale.ROOT, "%-" + width + "s = %s   (%s)", key,
                 mask(key, value, redactor), settings.origin(key))));
         out.flush();
+        // Then checked as a run checks them: a value a run would refuse is named (exit 2), after the listing
+        SandflowConfig.of(settings);
         return 0;
     }
 

@@ -1,6 +1,8 @@
 package io.sandflow.cli;
 
+import io.sandflow.flow.Stderr;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
@@ -16,6 +18,9 @@ class ConfigCommandTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    final Stderr err = new Stderr();
 
     @Test
     void everySettingIsPrintedWithItsOriginAndSecretsAreMasked() throws Exception {
@@ -56,6 +61,18 @@ class ConfigCommandTest {
         assertThat(line(text, "sandflow.intake.batch")).contains("= 7").endsWith("(-D on the command line)");
         assertThat(line(text, "sandflow.result.name")).as("masader's").contains("{base}_assessment.json");
         assertThat(line(text, "sandflow.export.fields")).as("demo's, read last").endsWith("(the built-in profile demo)");
+    }
+
+    /** Every setting is still printed, and then the one that is wrong is named: exit 2, as a run would. */
+    @Test
+    void aValueARunWouldRefuseIsNamedAfterTheListing() {
+        StringWriter out = new StringWriter();
+
+        int code = Sandflow.execute(new PrintWriter(out), "-C", dir.toString(), "-Dsandflow.workers=abc", "config");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(line(out.toString(), "sandflow.workers")).contains("= abc");
+        assertThat(err.text()).contains("sandflow.workers").contains("'abc'");
     }
 
     private static String line(String text, String key) {
